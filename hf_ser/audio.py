@@ -1,0 +1,128 @@
+"""The one place audio enters hf-ser: decode, downmix, resample, validate.
+
+Decoding uses libsndfile (through ``soundfile``), which recognises WAV, FLAC, AIFF/AIFF-C and
+OGG by their content, so an AIFF-C file named ``.wav`` still loads, and nothing here needs
+FFmpeg or torchcodec. Every failure is an :class:`AudioDecodeError` that names the file.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+
+DEFAULT_SAMPLING_RATE = 16000
+# libsndfile's header log says "data : N (should be M)" when a WAV/AIFF is cut short: it then
+# silently reads only what is there, so the log is the only sign of truncation.
+_TRUNCATED_CHUNK = re.compile(r"^(data|SSND)\s*:.*should be", re.MULTILINE)
+# One 25 ms analysis window at 16 kHz: anything shorter cannot yield a single feature frame.
+DEFAULT_MIN_SAMPLES = 400
+
+
+class AudioDecodeError(ValueError):
+    """An audio file (or buffer) that cannot be used: unreadable, empty, too short or non-finite."""
+
+
+def resample(waveform: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
+    """Band-limited resampling with torchaudio (windowed sinc), float32 in and out."""
+    if orig_sr == target_sr:
+        return waveform.astype(np.float32, copy=False)
+    import torch
+    import torchaudio.functional as F
+
+    out = F.resample(torch.from_numpy(np.ascontiguousarray(waveform, dtype=np.float32)), orig_sr, target_sr)
+    return out.numpy()
+
+
+def _read(source: Any, name: str) -> tuple[np.ndarray, int]:
+    try:
+        with sf.SoundFile(source) as f:
+            header_log = f.extra_info
+            data = f.read(dtype="float32", always_2d=True)
+            sr = f.samplerate
+    except (sf.LibsndfileError, RuntimeError, TypeError) as e:
+        raise AudioDecodeError(f"{name}: cannot decode audio ({e})") from e
+    if _TRUNCATED_CHUNK.search(header_log):
+        raise AudioDecodeError(f"{name}: truncated file (the header declares more audio than the file holds)")
+    return data, sr
+
+
+def _validate(waveform: np.ndarray, name: str, min_samples: int) -> np.ndarray:
+    if waveform.size == 0:
+        raise AudioDecodeError(f"{name}: empty audio (0 samples)")
+    if not np.all(np.isfinite(waveform)):
+        raise AudioDecodeError(f"{name}: audio contains non-finite samples (NaN or Inf)")
+    if waveform.size < min_samples:
+        raise AudioDecodeError(f"{name}: too short ({waveform.size} samples, need at least {min_samples})")
+    return waveform
+
+
+def to_mono_resampled(
+    data: np.ndarray, orig_sr: int, sampling_rate: int, name: str, min_samples: int = DEFAULT_MIN_SAMPLES
+) -> np.ndarray:
+    """Downmix a (frames, channels) or (frames,) array to mono, resample and validate it."""
+    mono = data.mean(axis=1) if data.ndim == 2 else data
+    mono = np.asarray(mono, dtype=np.float32)
+    _validate(mono, name, 1)
+    return _validate(resample(mono, orig_sr, sampling_rate), name, min_samples)
+
+
+def load_audio(
+    path: str | os.PathLike,
+    sampling_rate: int = DEFAULT_SAMPLING_RATE,
+    min_samples: int = DEFAULT_MIN_SAMPLES,
+) -> np.ndarray:
+    """Read an audio file as mono float32 at ``sampling_rate``.
+
+    Raises :class:`AudioDecodeError` (a ``ValueError``) naming the file when it is unreadable,
+    corrupt or truncated, empty, shorter than ``min_samples`` after resampling, or non-finite.
+    """
+    name = os.fspath(path)
+    if not os.path.isfile(name):
+        raise AudioDecodeError(f"{name}: no such file")
+    if os.path.getsize(name) == 0:
+        raise AudioDecodeError(f"{name}: empty file (0 bytes)")
+    data, sr = _read(name, name)
+    return to_mono_resampled(data, sr, sampling_rate, name, min_samples)
+
+
+def decode_audio_bytes(
+    data: bytes,
+    sampling_rate: int = DEFAULT_SAMPLING_RATE,
+    name: str = "<bytes>",
+    min_samples: int = DEFAULT_MIN_SAMPLES,
+) -> np.ndarray:
+    """Like :func:`load_audio` for encoded bytes (e.g. a datasets ``Audio(decode=False)`` value)."""
+    if not data:
+        raise AudioDecodeError(f"{name}: empty file (0 bytes)")
+    array, sr = _read(io.BytesIO(data), name)
+    return to_mono_resampled(array, sr, sampling_rate, name, min_samples)
+
+
+def decode_audio_field(value: dict | np.ndarray, sampling_rate: int = DEFAULT_SAMPLING_RATE) -> np.ndarray:
+    """Decode one datasets ``Audio`` cell without torchcodec.
+
+    Accepts the undecoded form ``{"bytes": ..., "path": ...}`` (``Audio(decode=False)``), the
+    legacy decoded form ``{"array": ..., "sampling_rate": ...}`` or a bare array (taken to be at
+    ``sampling_rate`` already).
+    """
+    if isinstance(value, np.ndarray):
+        return _validate(value.astype(np.float32, copy=False), "<array>", 1)
+    name = value.get("path") or "<bytes>"
+    if value.get("array") is not None:
+        array = np.asarray(value["array"], dtype=np.float32)
+        return to_mono_resampled(array.T if array.ndim == 2 else array, value["sampling_rate"], sampling_rate, name, 1)
+    if value.get("bytes"):
+        return decode_audio_bytes(value["bytes"], sampling_rate, name)
+    return load_audio(name, sampling_rate)
+
+
+def encode_wav(waveform: np.ndarray, sampling_rate: int) -> bytes:
+    """16-bit PCM WAV bytes: what hf-ser stores in a dataset's ``Audio`` column."""
+    buffer = io.BytesIO()
+    sf.write(buffer, np.clip(waveform, -1.0, 1.0), sampling_rate, format="WAV", subtype="PCM_16")
+    return buffer.getvalue()
