@@ -17,8 +17,9 @@ import soundfile as sf
 
 DEFAULT_SAMPLING_RATE = 16000
 # libsndfile's header log says "data : N (should be M)" when a WAV/AIFF is cut short: it then
-# silently reads only what is there, so the log is the only sign of truncation.
-_TRUNCATED_CHUNK = re.compile(r"^(data|SSND)\s*:.*should be", re.MULTILINE)
+# silently reads only what is there, so the log is the only sign of truncation. (AIFF logs
+# indent the chunk line: " SSND : N (should be M)".)
+_TRUNCATED_CHUNK = re.compile(r"^[ \t]*(data|SSND)\s*:.*should be", re.MULTILINE)
 # One 25 ms analysis window at 16 kHz: anything shorter cannot yield a single feature frame.
 DEFAULT_MIN_SAMPLES = 400
 

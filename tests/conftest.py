@@ -1,0 +1,19 @@
+"""Shared pytest fixtures: offline Hugging Face, and a short test tone."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+# Tests never touch the network: the Hub client fails fast instead of hanging.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+
+
+@pytest.fixture
+def tone() -> np.ndarray:
+    """One second of a 220 Hz tone at 16 kHz (float32, amplitude 0.3)."""
+    t = np.arange(16000) / 16000
+    return (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
