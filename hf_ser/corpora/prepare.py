@@ -1,0 +1,221 @@
+"""``hf-ser prepare CORPUS --data_dir DIR --output_dir OUT``: a corpus folder → DatasetDict on disk.
+
+Decodes every file (progress bar), splits by speaker, ``save_to_disk(OUT)`` (so
+``datasets.load_from_disk(OUT)`` gives the DatasetDict), writes ``OUT/prepare_report.json``
+(counts per split and emotion, speakers, hours, every rejected file with its reason, the leak
+check) and prints a summary table. An ``OUT`` that holds anything but a previous ``hf-ser
+prepare`` output is never written into unless ``--overwrite`` is given, and even then only the
+entries this command writes are replaced.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .. import __version__
+from .base import dataset_stats
+from .registry import build_corpus, list_corpora
+from .splits import check_speaker_leak, split_dataset
+
+logger = logging.getLogger(__name__)
+
+REPORT_NAME = "prepare_report.json"
+TOOL_MARKER = "hf-ser prepare"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="hf-ser prepare",
+        description="Turn a corpus folder into a speaker-independent DatasetDict saved with save_to_disk.",
+    )
+    p.add_argument("corpus", help=f"corpus name: {', '.join(list_corpora())}")
+    p.add_argument("--data_dir", default=None, help="the corpus as downloaded (folder, .zip, or CSV for 'folder')")
+    p.add_argument("--output_dir", required=True, help="where to save the DatasetDict and prepare_report.json")
+    p.add_argument("--sampling_rate", type=int, default=16000, help="target sampling rate in Hz (default 16000)")
+    p.add_argument(
+        "--classes",
+        nargs="+",
+        default=None,
+        help="emotions to keep: a subset name (4class, 6class, all, <corpus>) or names; default: the corpus's own",
+    )
+    p.add_argument("--split", default="speaker", choices=["speaker", "none", "random"], help="split protocol")
+    p.add_argument("--seed", type=int, default=42, help="seed of the speaker split")
+    p.add_argument("--test_size", type=float, default=0.2, help="fraction (or count, if >= 1) of test speakers")
+    p.add_argument("--validation_size", type=float, default=0.1, help="fraction (or count) of validation speakers")
+    p.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="builder option, repeatable (e.g. vocal_channel=both for ravdess, num_speakers=4 for synthetic)",
+    )
+    p.add_argument("--cache_dir", default=None, help="datasets cache folder (default: HF_DATASETS_CACHE)")
+    p.add_argument("--overwrite", action="store_true", help="write into a non-empty output_dir that is not ours")
+    p.add_argument("--no_progress", action="store_true", help="hide the progress bar")
+    return p
+
+
+def _parse_options(items: list[str]) -> dict[str, Any]:
+    options = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--option expects KEY=VALUE, got {item!r}")
+        options[key.strip()] = yaml.safe_load(value) if value.strip() else ""
+    return options
+
+
+def _size(x: float) -> float | int:
+    return int(x) if x >= 1 else x
+
+
+def _previous_output(out: Path) -> dict | None:
+    try:
+        with open(out / REPORT_NAME) as fh:
+            report = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    return report if isinstance(report, dict) and report.get("tool") == TOOL_MARKER else None
+
+
+def _clear_outputs(out: Path, names: set[str]) -> None:
+    for name in sorted(names):
+        target = out / name
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        elif target.exists() or target.is_symlink():
+            target.unlink()
+
+
+def check_output_dir(out: Path, overwrite: bool, data_dir: str | None) -> set[str]:
+    """Refuse unsafe targets; returns the entries of a previous hf-ser output to replace."""
+    if data_dir is not None and Path(data_dir).resolve() == out.resolve():
+        raise ValueError(f"--output_dir {os.fspath(out)!r} is the data_dir: choose another folder")
+    if not out.exists():
+        return set()
+    if not out.is_dir():
+        raise ValueError(f"--output_dir {os.fspath(out)!r} exists and is not a folder")
+    entries = {p.name for p in out.iterdir()}
+    if not entries:
+        return set()
+    previous = _previous_output(out)
+    if previous is not None:
+        return ({REPORT_NAME, "dataset_dict.json"} | set(previous.get("splits", {}))) & entries
+    if not overwrite:
+        raise ValueError(
+            f"--output_dir {os.fspath(out)!r} is not empty and is not a previous `hf-ser prepare` output "
+            f"(it holds {sorted(entries)[:5]}{'...' if len(entries) > 5 else ''}); choose an empty folder or pass "
+            "--overwrite (only the entries prepare writes are replaced)"
+        )
+    return set()
+
+
+def summary_table(report: dict[str, Any]) -> str:
+    """Plain-text table: one row per split plus the total; files, hours, speakers, per emotion."""
+    emotions = list(report["per_emotion"])
+    head = ["split", "files", "hours", "speakers", *emotions]
+    rows = [
+        [name, s["utterances"], f"{s['hours']:.2f}", s["num_speakers"], *[s["per_emotion"].get(e, 0) for e in emotions]]
+        for name, s in report["splits"].items()
+    ]
+    rows.append(
+        [
+            "total",
+            report["utterances"],
+            f"{report['hours']:.2f}",
+            report["num_speakers"],
+            *[report["per_emotion"][e] for e in emotions],
+        ]
+    )
+    widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
+
+    def fmt(r: list) -> str:
+        cells = [str(v).ljust(w) if i == 0 else str(v).rjust(w) for i, (v, w) in enumerate(zip(r, widths, strict=True))]
+        return "  ".join(cells)
+
+    lines = [fmt(head), "  ".join("-" * w for w in widths), *[fmt(r) for r in rows]]
+    rejected = f"{report['rejected_count']} rejected"
+    if report["rejected_by_reason"]:
+        rejected += f" {report['rejected_by_reason']}"
+    excluded = f"{report['excluded_count']} left out"
+    if report["excluded"]:
+        excluded += f" {report['excluded']}"
+    lines.append(
+        f"{report['corpus']}: {report['files_found']} files found, {report['utterances']} kept, {rejected}, {excluded}"
+    )
+    return "\n".join(lines)
+
+
+def prepare(args: argparse.Namespace) -> dict[str, Any]:
+    start = time.perf_counter()
+    out = Path(args.output_dir).expanduser()
+    stale = check_output_dir(out, args.overwrite, args.data_dir)
+    classes = None
+    if args.classes:
+        classes = args.classes[0] if len(args.classes) == 1 else list(args.classes)
+    ds, corpus_report = build_corpus(
+        args.corpus,
+        args.data_dir,
+        sampling_rate=args.sampling_rate,
+        classes=classes,
+        cache_dir=args.cache_dir,
+        progress=not args.no_progress,
+        **_parse_options(args.option),
+    )
+    dd = split_dataset(
+        ds, args.split, seed=args.seed, test_size=_size(args.test_size), validation_size=_size(args.validation_size)
+    )
+    # an empty split cannot be read back by load_from_disk
+    dd = type(dd)({name: part for name, part in dd.items() if len(part)})
+    report = {"tool": TOOL_MARKER, "hf_ser_version": __version__, **corpus_report.to_dict()}
+    report.update(
+        output_dir=os.fspath(out),
+        split=args.split,
+        seed=args.seed,
+        test_size=args.test_size,
+        validation_size=args.validation_size,
+        splits={},
+    )
+    for name, part in dd.items():
+        stats = dataset_stats(part)
+        report["splits"][name] = {**stats, "num_speakers": len(stats["speakers"])}
+    report["leak_check"] = check_speaker_leak(dd)
+    if args.overwrite and out.exists():
+        stale |= ({REPORT_NAME, "dataset_dict.json"} | set(dd)) & {p.name for p in out.iterdir()}
+        if stale:
+            logger.warning("--overwrite: replacing %s in %s", sorted(stale), out)
+    _clear_outputs(out, stale)
+    out.mkdir(parents=True, exist_ok=True)
+    dd.save_to_disk(os.fspath(out))
+    report["elapsed_seconds"] = round(time.perf_counter() - start, 2)
+    with open(out / REPORT_NAME, "w") as fh:
+        json.dump(report, fh, indent=2, default=lambda o: o.__dict__)
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        report = prepare(args)
+    except (ValueError, FileNotFoundError, TypeError) as e:
+        print(f"hf-ser prepare: error: {e}", file=sys.stderr)
+        return 2
+    print(summary_table(report))
+    print(f"saved to {report['output_dir']} in {report['elapsed_seconds']:.1f} s (report: {REPORT_NAME})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
