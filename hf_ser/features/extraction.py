@@ -1,0 +1,159 @@
+"""`SERFeatureExtractor`: the one feature extractor shared by every hf-ser model.
+
+It hands the model the raw waveform (MFCC / log-mel / encoder front ends run *inside* the model), so
+`pipeline("audio-classification")` and Hub downloads behave the same for every front end.
+
+This file is copied next to saved models (``auto_map``) and loaded with ``trust_remote_code=True`` by
+users who do not have hf-ser installed: it must import nothing but numpy and transformers.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+from transformers import BatchFeature, SequenceFeatureExtractor
+from transformers.utils import PaddingStrategy
+
+logger = logging.getLogger(__name__)
+
+
+class SERFeatureExtractor(SequenceFeatureExtractor):
+    """Raw-waveform feature extractor: mono float32 at `sampling_rate`, optional per-utterance
+    zero-mean/unit-variance normalisation, zero padding (or truncation) and an `attention_mask`.
+
+    Normalisation statistics are computed over each clip's real samples *before* padding, so a clip's
+    input does not depend on the other clips in its batch (padding is always exactly 0.0).
+
+    Args:
+        feature_size: channels per sample (1: mono).
+        sampling_rate: the rate the model expects; inputs at another rate are rejected.
+        padding_value: value of padded samples (0.0, which the models rely on).
+        do_normalize: per-utterance zero-mean/unit-variance normalisation over the real samples.
+        return_attention_mask: return the sample-level mask (1 = real sample) by default.
+    """
+
+    model_input_names = ["input_values", "attention_mask"]
+
+    def __init__(
+        self,
+        feature_size: int = 1,
+        sampling_rate: int = 16000,
+        padding_value: float = 0.0,
+        do_normalize: bool = True,
+        return_attention_mask: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            feature_size=feature_size,
+            sampling_rate=sampling_rate,
+            padding_value=padding_value,
+            return_attention_mask=return_attention_mask,
+            **kwargs,
+        )
+        self.do_normalize = do_normalize
+
+    @classmethod
+    def from_model_config(cls, config: Any, **kwargs: Any) -> SERFeatureExtractor:
+        """The extractor matching a model config (duck-typed `SERConfig`): its sampling rate, and no
+        waveform normalisation for Whisper encoders (their log-mel is level-dependent and the
+        pretrained weights saw raw levels); normalisation for everything else."""
+        encoder_type = (getattr(config, "encoder_config", None) or {}).get("model_type")
+        do_normalize = not (getattr(config, "frontend", None) == "encoder" and encoder_type == "whisper")
+        kwargs.setdefault("do_normalize", do_normalize)
+        kwargs.setdefault("sampling_rate", getattr(config, "sampling_rate", 16000))
+        return cls(**kwargs)
+
+    @staticmethod
+    def normalize(wave: np.ndarray) -> np.ndarray:
+        """Zero mean, unit variance over the given (real) samples."""
+        wave = np.asarray(wave, dtype=np.float32)
+        if wave.size == 0:
+            return wave
+        return ((wave - wave.mean()) / np.sqrt(wave.var() + 1e-7)).astype(np.float32)
+
+    def __call__(
+        self,
+        raw_speech: np.ndarray | list[float] | list[np.ndarray] | list[list[float]],
+        padding: bool | str | PaddingStrategy = True,
+        max_length: int | None = None,
+        truncation: bool = False,
+        pad_to_multiple_of: int | None = None,
+        return_attention_mask: bool | None = None,
+        return_tensors: str | None = None,
+        sampling_rate: int | None = None,
+        **kwargs: Any,
+    ) -> BatchFeature:
+        """Turn one waveform or a batch of waveforms into `input_values` (+ `attention_mask`).
+
+        Args:
+            raw_speech: a 1-D array / list of floats, a list of them, or a 2-D array (batch, samples).
+            padding: `True`/"longest" (default), "max_length" or `False`.
+            max_length: target length for "max_length" padding and for truncation.
+            truncation: cut clips longer than `max_length` (before normalising).
+            pad_to_multiple_of: round the padded length up to a multiple of this.
+            return_attention_mask: defaults to `self.return_attention_mask`.
+            return_tensors: "pt", "np" or None (lists of arrays).
+            sampling_rate: rate of `raw_speech`; must equal `self.sampling_rate`.
+        """
+        if sampling_rate is not None:
+            if sampling_rate != self.sampling_rate:
+                raise ValueError(
+                    f"sampling_rate: this feature extractor expects audio at {self.sampling_rate} Hz, got "
+                    f"{sampling_rate} Hz; resample first (e.g. hf_ser.audio.resample)."
+                )
+        else:
+            logger.warning(
+                "Pass `sampling_rate=` to %s() so that audio at the wrong rate is caught.", self.__class__.__name__
+            )
+
+        if hasattr(raw_speech, "detach"):  # torch tensor without importing torch
+            raw_speech = raw_speech.detach().cpu().numpy()
+        is_batched_numpy = isinstance(raw_speech, np.ndarray) and raw_speech.ndim > 1
+        if is_batched_numpy and raw_speech.ndim > 2:
+            raise ValueError(f"raw_speech: only mono audio is supported, got an array of shape {raw_speech.shape}")
+        is_batched = is_batched_numpy or (
+            isinstance(raw_speech, (list, tuple))
+            and len(raw_speech) > 0
+            and (isinstance(raw_speech[0], (np.ndarray, tuple, list)) or hasattr(raw_speech[0], "detach"))
+        )
+        if not is_batched:
+            raw_speech = [raw_speech]
+
+        waves = []
+        for wave in raw_speech:
+            if hasattr(wave, "detach"):
+                wave = wave.detach().cpu().numpy()
+            wave = np.asarray(wave, dtype=np.float32)
+            if wave.ndim != 1:
+                raise ValueError(f"raw_speech: expected mono 1-D waveforms, got shape {wave.shape}")
+            if truncation and max_length is not None:
+                wave = wave[:max_length]
+            if self.do_normalize:
+                wave = self.normalize(wave)
+            waves.append(wave)
+
+        padded = self.pad(
+            BatchFeature({"input_values": waves}),
+            padding=padding,
+            max_length=max_length,
+            truncation=False,
+            pad_to_multiple_of=pad_to_multiple_of,
+            return_attention_mask=return_attention_mask if return_attention_mask is not None else None,
+        )
+        values = padded["input_values"]
+        if isinstance(values, np.ndarray) and values.dtype != object:
+            padded["input_values"] = values.astype(np.float32, copy=False)
+        else:
+            padded["input_values"] = [np.asarray(v, dtype=np.float32) for v in values]
+        mask = padded.get("attention_mask")
+        if mask is not None:
+            padded["attention_mask"] = (
+                mask.astype(np.int32)
+                if isinstance(mask, np.ndarray) and mask.dtype != object
+                else [np.asarray(m, dtype=np.int32) for m in mask]
+            )
+        if return_tensors is not None:
+            padded = padded.convert_to_tensors(return_tensors)
+        return padded

@@ -1,0 +1,208 @@
+"""`SERConfig`: one flat configuration for every hf-ser model (front end + head).
+
+Flat on purpose: YAML recipes map 1:1 onto these fields. This file is copied next to saved models
+(``auto_map``), so it imports nothing but transformers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from transformers import PretrainedConfig
+
+FRONTENDS = ("mfcc", "logmel", "encoder")
+HEADS = ("mlp", "cnn", "lstm", "cnn_lstm", "parallel")
+POOLINGS = ("mean", "attention", "stats")
+FEATURE_NORMALIZATIONS = ("utterance", "none")
+WHISPER_INPUTS = ("real_length", "padded_30s")
+
+
+def _int_list(value: Any, field: str) -> list[int]:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        raise ValueError(f"{field} must be an int or a list of ints, got {value!r}")
+    return [int(v) for v in value]
+
+
+class SERConfig(PretrainedConfig):
+    r"""Configuration of [`SERForAudioClassification`].
+
+    Front end (`frontend`):
+        - `"mfcc"` / `"logmel"`: computed inside the model with torchaudio from the raw waveform:
+          `n_mfcc`, `n_mels`, `n_fft` (None: next power of two >= the window), `win_length_ms`,
+          `hop_length_ms`, `f_min`, `f_max`, `deltas` (0, 1 or 2: append deltas / delta-deltas),
+          `feature_normalization` ("utterance": per-utterance mean/variance over real frames, or "none").
+        - `"encoder"`: a pretrained speech encoder (wav2vec2, HuBERT, WavLM, data2vec-audio, Whisper) by
+          `encoder_name_or_path`; `encoder_config` (dict) is filled when the encoder is first loaded so a saved
+          model rebuilds it offline. `use_weighted_layer_sum` (softmax-weighted sum of hidden states),
+          `encoder_layers` (hidden-state indices to use: 0 = embeddings, i = after layer i; None = all with the
+          layer sum, else the last), `freeze_encoder`, `freeze_feature_encoder`, `whisper_input`
+          ("real_length": run Whisper on the clip's own length with sliced positional embeddings;
+          "padded_30s": the HF way, pad to 30 s and cut the output back).
+        - `spec_augment` (training only, on the features): `num_freq_masks` masks of up to `freq_mask_param`
+          bins and `num_time_masks` masks of up to `time_mask_param` frames.
+
+    Head (`head`): "mlp" (frame-wise MLP), "cnn" (masked Conv1d stack), "lstm" (uni/bi, stacked), "cnn_lstm",
+    "parallel" (CNN branch || BiLSTM + attention branch, concatenated). `head_hidden_size` (LSTM / MLP width),
+    `head_num_layers` (LSTM / MLP layers), `head_channels` and `head_kernel_sizes` (conv stack, odd kernels),
+    `head_pool_size` (time max-pooling after each conv block, 1 = none), `bidirectional`, `head_dropout`,
+    `pooling` ("mean", "attention", "stats" = mean || std), all over the real frames only.
+
+    Loss: cross-entropy, weighted by `class_weights` (one float per label) when given.
+    """
+
+    model_type = "hf-ser"
+
+    def __init__(
+        self,
+        frontend: str = "mfcc",
+        sampling_rate: int = 16000,
+        n_mfcc: int = 40,
+        n_mels: int = 64,
+        n_fft: int | None = None,
+        win_length_ms: float = 25.0,
+        hop_length_ms: float = 10.0,
+        f_min: float = 0.0,
+        f_max: float | None = None,
+        deltas: int = 0,
+        feature_normalization: str = "utterance",
+        spec_augment: bool = False,
+        freq_mask_param: int = 8,
+        time_mask_param: int = 20,
+        num_freq_masks: int = 2,
+        num_time_masks: int = 2,
+        encoder_name_or_path: str | None = None,
+        encoder_config: dict | None = None,
+        use_weighted_layer_sum: bool = False,
+        encoder_layers: int | list[int] | None = None,
+        freeze_encoder: bool = False,
+        freeze_feature_encoder: bool = True,
+        whisper_input: str = "real_length",
+        head: str = "mlp",
+        head_hidden_size: int = 128,
+        head_num_layers: int = 1,
+        head_channels: list[int] | None = None,
+        head_kernel_sizes: list[int] | None = None,
+        head_pool_size: int = 1,
+        bidirectional: bool = True,
+        head_dropout: float = 0.1,
+        pooling: str = "mean",
+        class_weights: list[float] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.frontend = frontend
+        self.sampling_rate = sampling_rate
+        self.n_mfcc = n_mfcc
+        self.n_mels = n_mels
+        self.n_fft = n_fft
+        self.win_length_ms = win_length_ms
+        self.hop_length_ms = hop_length_ms
+        self.f_min = f_min
+        self.f_max = f_max
+        self.deltas = deltas
+        self.feature_normalization = feature_normalization
+        self.spec_augment = spec_augment
+        self.freq_mask_param = freq_mask_param
+        self.time_mask_param = time_mask_param
+        self.num_freq_masks = num_freq_masks
+        self.num_time_masks = num_time_masks
+        self.encoder_name_or_path = encoder_name_or_path
+        self.encoder_config = dict(encoder_config) if encoder_config is not None else None
+        self.use_weighted_layer_sum = use_weighted_layer_sum
+        self.encoder_layers = encoder_layers if encoder_layers is None else _int_list(encoder_layers, "encoder_layers")
+        self.freeze_encoder = freeze_encoder
+        self.freeze_feature_encoder = freeze_feature_encoder
+        self.whisper_input = whisper_input
+        self.head = head
+        self.head_hidden_size = head_hidden_size
+        self.head_num_layers = head_num_layers
+        self.head_channels = _int_list(head_channels if head_channels is not None else [64, 64], "head_channels")
+        self.head_kernel_sizes = _int_list(
+            head_kernel_sizes if head_kernel_sizes is not None else [5], "head_kernel_sizes"
+        )
+        self.head_pool_size = head_pool_size
+        self.bidirectional = bidirectional
+        self.head_dropout = head_dropout
+        self.pooling = pooling
+        self.class_weights = [float(w) for w in class_weights] if class_weights is not None else None
+        super().__init__(**kwargs)
+        self.validate_ser()
+
+    def validate_ser(self) -> None:
+        """Cross-field checks; every error names the offending field."""
+
+        def choice(field: str, options: tuple[str, ...]) -> None:
+            value = getattr(self, field)
+            if value not in options:
+                raise ValueError(f"{field} must be one of {list(options)}, got {value!r}")
+
+        def positive(field: str, allow_zero: bool = False) -> None:
+            value = getattr(self, field)
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            ok = ok and (value >= 0 if allow_zero else value > 0)
+            if not ok:
+                raise ValueError(f"{field} must be {'>= 0' if allow_zero else '> 0'}, got {value!r}")
+
+        choice("frontend", FRONTENDS)
+        choice("head", HEADS)
+        choice("pooling", POOLINGS)
+        choice("feature_normalization", FEATURE_NORMALIZATIONS)
+        choice("whisper_input", WHISPER_INPUTS)
+        for field in ("sampling_rate", "n_mfcc", "n_mels", "win_length_ms", "hop_length_ms", "head_hidden_size"):
+            positive(field)
+        for field in ("freq_mask_param", "time_mask_param", "num_freq_masks", "num_time_masks", "head_num_layers"):
+            positive(field, allow_zero=True)
+        if self.deltas not in (0, 1, 2):
+            raise ValueError(f"deltas must be 0, 1 or 2, got {self.deltas!r}")
+        if self.frontend == "mfcc" and self.n_mfcc > self.n_mels:
+            raise ValueError(f"n_mfcc ({self.n_mfcc}) must be <= n_mels ({self.n_mels})")
+        win = round(self.sampling_rate * self.win_length_ms / 1000)
+        if self.n_fft is not None and (not isinstance(self.n_fft, int) or self.n_fft < win):
+            raise ValueError(f"n_fft must be an int >= the window ({win} samples), got {self.n_fft!r}")
+        if self.f_max is not None and not (self.f_min < self.f_max <= self.sampling_rate / 2):
+            raise ValueError(f"f_max must be in (f_min, sampling_rate / 2], got {self.f_max!r}")
+        if not 0.0 <= float(self.head_dropout) < 1.0:
+            raise ValueError(f"head_dropout must be in [0, 1), got {self.head_dropout!r}")
+        if not self.head_channels or any(c <= 0 for c in self.head_channels):
+            raise ValueError(f"head_channels must be a non-empty list of positive ints, got {self.head_channels!r}")
+        if not self.head_kernel_sizes or any(k <= 0 or k % 2 == 0 for k in self.head_kernel_sizes):
+            raise ValueError(f"head_kernel_sizes must be odd positive ints, got {self.head_kernel_sizes!r}")
+        if len(self.head_kernel_sizes) not in (1, len(self.head_channels)):
+            raise ValueError(
+                f"head_kernel_sizes must have 1 or len(head_channels)={len(self.head_channels)} entries, "
+                f"got {self.head_kernel_sizes!r}"
+            )
+        if not isinstance(self.head_pool_size, int) or self.head_pool_size < 1:
+            raise ValueError(f"head_pool_size must be an int >= 1, got {self.head_pool_size!r}")
+        if self.head in ("lstm", "cnn_lstm", "parallel") and self.head_num_layers < 1:
+            raise ValueError(f"head_num_layers must be >= 1 for head={self.head!r}, got {self.head_num_layers}")
+        if self.frontend == "encoder" and not self.encoder_name_or_path and not self.encoder_config:
+            raise ValueError("encoder_name_or_path must be set when frontend='encoder'")
+        if self.encoder_config is not None and "model_type" not in self.encoder_config:
+            raise ValueError("encoder_config must be a config dict with a 'model_type'")
+        if self.encoder_layers is not None:
+            if any(i < 0 for i in self.encoder_layers) or not self.encoder_layers:
+                raise ValueError(f"encoder_layers must be non-negative hidden-state indices, got {self.encoder_layers}")
+            if len(self.encoder_layers) > 1 and not self.use_weighted_layer_sum:
+                raise ValueError(
+                    f"encoder_layers lists {len(self.encoder_layers)} layers; set use_weighted_layer_sum=True "
+                    "or name a single layer"
+                )
+        if (
+            self.class_weights is not None
+            and self.id2label is not None
+            and len(self.class_weights) != len(self.id2label)
+        ):
+            raise ValueError(
+                f"class_weights has {len(self.class_weights)} entries but there are {len(self.id2label)} labels"
+            )
+
+    @property
+    def feature_dim(self) -> int | None:
+        """Per-frame feature size of the spectral front ends (None for encoders)."""
+        if self.frontend == "mfcc":
+            return self.n_mfcc * (1 + self.deltas)
+        if self.frontend == "logmel":
+            return self.n_mels * (1 + self.deltas)
+        return None

@@ -1,0 +1,205 @@
+"""Classification heads over frame features [B, T, D] with a frame mask [B, T].
+
+Every layer honours the mask, so a clip's logits do not depend on what it is batched with (in eval mode):
+convolutions see zeros outside the clip (padded frames are zeroed before each conv and after it, which
+is exactly the conv's own zero padding for a clip alone), batch norm normalises real frames only, LSTMs
+run on packed sequences, pooling averages / attends over real frames only.
+
+This file is copied next to saved models, so it imports only torch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+
+def _mask_frames(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Zero padded frames of x [B, C, T]."""
+    return x * mask[:, None, :].to(x.dtype)
+
+
+class MaskedBatchNorm1d(nn.BatchNorm1d):
+    """BatchNorm over channels whose batch statistics use real frames only ([B, C, T] + mask [B, T])."""
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        flat = x.transpose(1, 2)[mask]  # [N_real, C]
+        if self.training and flat.shape[0] < 2:
+            return _mask_frames(x, mask)
+        momentum = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
+            self.num_batches_tracked.add_(1)
+            if self.momentum is None:  # cumulative moving average, as nn.BatchNorm1d does
+                momentum = 1.0 / float(self.num_batches_tracked)
+        normed = nn.functional.batch_norm(
+            flat,
+            self.running_mean if not self.training or self.track_running_stats else None,
+            self.running_var if not self.training or self.track_running_stats else None,
+            self.weight,
+            self.bias,
+            self.training or not self.track_running_stats,
+            momentum,
+            self.eps,
+        )
+        out = x.new_zeros(x.shape[0], x.shape[2], x.shape[1])
+        out[mask] = normed
+        return out.transpose(1, 2)
+
+
+class MaskedPooling(nn.Module):
+    """Pool [B, T, D] over real frames: "mean", "attention" (learned scores, softmax over real frames) or
+    "stats" (mean || standard deviation, 2 * D outputs)."""
+
+    def __init__(self, dim: int, kind: str = "mean") -> None:
+        super().__init__()
+        self.kind = kind
+        self.output_dim = 2 * dim if kind == "stats" else dim
+        if kind == "attention":
+            hidden = min(128, dim)
+            self.score = nn.Sequential(nn.Linear(dim, hidden), nn.Tanh(), nn.Linear(hidden, 1))
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        m = mask.unsqueeze(-1).to(x.dtype)
+        if self.kind == "attention":
+            scores = self.score(x).masked_fill(~mask.unsqueeze(-1), float("-inf"))
+            weights = torch.softmax(scores, dim=1)
+            return (weights * x).sum(1)
+        n = m.sum(1).clamp(min=1.0)
+        mean = (x * m).sum(1) / n
+        if self.kind == "mean":
+            return mean
+        var = (((x - mean.unsqueeze(1)) * m) ** 2).sum(1) / n
+        return torch.cat([mean, torch.sqrt(var + 1e-6)], dim=-1)
+
+
+class MaskedConvBlock(nn.Module):
+    """Conv1d (same padding) -> masked BatchNorm -> ReLU -> optional time max-pool -> dropout."""
+
+    def __init__(self, in_ch: int, out_ch: int, kernel: int, pool: int, dropout: float) -> None:
+        super().__init__()
+        self.conv = nn.Conv1d(in_ch, out_ch, kernel, padding=kernel // 2)
+        self.norm = MaskedBatchNorm1d(out_ch)
+        self.pool = pool
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x = self.conv(_mask_frames(x, mask))
+        x = torch.relu(self.norm(x, mask))
+        if self.pool > 1:
+            # ceil_mode with -inf padding: a clip's last partial window pools only its own frames, alone or batched
+            x = x.masked_fill(~mask[:, None, :], float("-inf"))
+            x = nn.functional.max_pool1d(x, self.pool, self.pool, ceil_mode=True)
+            lengths = -torch.div(-mask.long().sum(-1), self.pool, rounding_mode="floor")
+            mask = torch.arange(x.shape[-1], device=x.device)[None, :] < lengths[:, None]
+            x = x.masked_fill(~mask[:, None, :], 0.0)
+        return _mask_frames(self.dropout(x), mask), mask
+
+
+class ConvStack(nn.Module):
+    def __init__(self, in_dim: int, channels: list[int], kernels: list[int], pool: int, dropout: float) -> None:
+        super().__init__()
+        kernels = kernels * len(channels) if len(kernels) == 1 else kernels
+        dims = [in_dim, *channels]
+        self.blocks = nn.ModuleList(
+            MaskedConvBlock(dims[i], dims[i + 1], kernels[i], pool, dropout) for i in range(len(channels))
+        )
+        self.output_dim = channels[-1]
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """[B, T, D] -> [B, T', C]"""
+        x = x.transpose(1, 2)
+        for block in self.blocks:
+            x, mask = block(x, mask)
+        return x.transpose(1, 2), mask
+
+
+class MaskedLSTM(nn.Module):
+    """(Bi)LSTM on packed sequences; padded output frames are zero."""
+
+    def __init__(self, in_dim: int, hidden: int, layers: int, bidirectional: bool, dropout: float) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(
+            in_dim,
+            hidden,
+            num_layers=layers,
+            batch_first=True,
+            bidirectional=bidirectional,
+            dropout=dropout if layers > 1 else 0.0,
+        )
+        self.output_dim = hidden * (2 if bidirectional else 1)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        lengths = mask.long().sum(-1).clamp(min=1).cpu()
+        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        out, _ = self.lstm(packed)
+        out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
+        return out * mask.unsqueeze(-1).to(out.dtype)
+
+
+class SERHead(nn.Module):
+    """Head selected by `config.head`; maps ([B, T, D], mask) to logits [B, num_labels]."""
+
+    def __init__(self, config: Any, input_dim: int) -> None:
+        super().__init__()
+        kind = config.head
+        self.kind = kind
+        dropout = float(config.head_dropout)
+        self.mlp = self.conv = self.lstm = None
+        if kind == "mlp":
+            layers: list[nn.Module] = []
+            dim = input_dim
+            for _ in range(config.head_num_layers):
+                layers += [nn.Linear(dim, config.head_hidden_size), nn.ReLU(), nn.Dropout(dropout)]
+                dim = config.head_hidden_size
+            self.mlp = nn.Sequential(*layers)
+            self.pool = MaskedPooling(dim, config.pooling)
+            pooled = self.pool.output_dim
+        elif kind == "cnn":
+            self.conv = ConvStack(
+                input_dim, config.head_channels, config.head_kernel_sizes, config.head_pool_size, dropout
+            )
+            self.pool = MaskedPooling(self.conv.output_dim, config.pooling)
+            pooled = self.pool.output_dim
+        elif kind in ("lstm", "cnn_lstm"):
+            dim = input_dim
+            if kind == "cnn_lstm":
+                self.conv = ConvStack(
+                    input_dim, config.head_channels, config.head_kernel_sizes, config.head_pool_size, dropout
+                )
+                dim = self.conv.output_dim
+            self.lstm = MaskedLSTM(dim, config.head_hidden_size, config.head_num_layers, config.bidirectional, dropout)
+            self.pool = MaskedPooling(self.lstm.output_dim, config.pooling)
+            pooled = self.pool.output_dim
+        elif kind == "parallel":
+            # the seeds' ParallelModel: CNN branch || BiLSTM + attention branch, concatenated
+            self.conv = ConvStack(
+                input_dim, config.head_channels, config.head_kernel_sizes, config.head_pool_size, dropout
+            )
+            self.pool = MaskedPooling(self.conv.output_dim, config.pooling)
+            self.lstm = MaskedLSTM(input_dim, config.head_hidden_size, config.head_num_layers, True, dropout)
+            self.lstm_pool = MaskedPooling(self.lstm.output_dim, "attention")
+            pooled = self.pool.output_dim + self.lstm_pool.output_dim
+        else:  # pragma: no cover - SERConfig validates
+            raise ValueError(f"head must be one of mlp, cnn, lstm, cnn_lstm, parallel; got {kind!r}")
+        self.dropout = nn.Dropout(dropout)
+        self.classifier = nn.Linear(pooled, config.num_labels)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        x = x * mask.unsqueeze(-1).to(x.dtype)
+        if self.kind == "mlp":
+            pooled = self.pool(self.mlp(x), mask)
+        elif self.kind == "cnn":
+            h, m = self.conv(x, mask)
+            pooled = self.pool(h, m)
+        elif self.kind in ("lstm", "cnn_lstm"):
+            m = mask
+            if self.conv is not None:
+                x, m = self.conv(x, mask)
+            pooled = self.pool(self.lstm(x, m), m)
+        else:
+            h, m = self.conv(x, mask)
+            pooled = torch.cat([self.pool(h, m), self.lstm_pool(self.lstm(x, mask), mask)], dim=-1)
+        return self.classifier(self.dropout(pooled))
