@@ -8,8 +8,10 @@ FFmpeg or torchcodec. Every failure is an :class:`AudioDecodeError` that names t
 from __future__ import annotations
 
 import io
+import math
 import os
 import re
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -28,10 +30,32 @@ class AudioDecodeError(ValueError):
     """An audio file (or buffer) that cannot be used: unreadable, empty, too short or non-finite."""
 
 
+# torchaudio's windowed-sinc kernel has one phase per output sample of the reduced ratio: for
+# awkward rates (TESS's 24414 Hz -> 16 kHz is 8000:12207) that is seconds per clip. Above this
+# many phases a cached polyphase FIR (scipy's resample_poly design) is used instead.
+MAX_SINC_PHASES = 1000
+
+
+@lru_cache(maxsize=4)
+def _polyphase_filter(up: int, down: int) -> np.ndarray:
+    """The low-pass FIR that ``scipy.signal.resample_poly`` designs for ``up``/``down`` (Kaiser 5.0)."""
+    from scipy.signal import firwin
+
+    max_rate = max(up, down)
+    return firwin(2 * 10 * max_rate + 1, 1.0 / max_rate, window=("kaiser", 5.0))
+
+
 def resample(waveform: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
-    """Band-limited resampling with torchaudio (windowed sinc), float32 in and out."""
+    """Band-limited resampling, float32 in and out: torchaudio's windowed sinc, or a polyphase FIR
+    for rate pairs whose reduced ratio would make the sinc kernel huge."""
     if orig_sr == target_sr:
         return waveform.astype(np.float32, copy=False)
+    g = math.gcd(orig_sr, target_sr)
+    up, down = target_sr // g, orig_sr // g
+    if max(up, down) > MAX_SINC_PHASES:
+        from scipy.signal import resample_poly
+
+        return resample_poly(waveform, up, down, window=_polyphase_filter(up, down)).astype(np.float32)
     import torch
     import torchaudio.functional as F
 

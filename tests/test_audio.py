@@ -203,3 +203,21 @@ def test_decode_audio_field_bad_bytes_names_path(tone):
 def test_resample_identity_and_length(tone):
     assert resample(tone, SR, SR) is tone
     assert len(resample(tone, SR, 22050)) == 22050
+
+
+def test_awkward_rate_pair_uses_polyphase_not_a_huge_sinc_kernel(monkeypatch):
+    # 24414 -> 16000 Hz (TESS) reduces to 12207:8000: torchaudio's sinc kernel would take seconds.
+    import torchaudio.functional
+
+    from hf_ser.audio import resample
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("torchaudio sinc resampling used for an awkward rate pair")
+
+    monkeypatch.setattr(torchaudio.functional, "resample", refuse)
+    sr, n = 24414, 24414
+    wave = (0.5 * np.sin(2 * np.pi * 440 * np.arange(n) / sr)).astype(np.float32)
+    out = resample(wave, sr, 16000)
+    assert out.dtype == np.float32 and len(out) == 16000
+    spectrum = np.abs(np.fft.rfft(out * np.hanning(len(out))))
+    assert abs(np.argmax(spectrum) * 16000 / len(out) - 440) <= 1.0

@@ -55,7 +55,11 @@ class TessBuilder(CorpusBuilder):
         if tokens and tokens[0].upper() in SPEAKERS:
             speaker = tokens.pop(0).upper()
         elif len(tokens) > 2 and _BROKEN_PREFIX.match(tokens[0]):
-            tokens.pop(0)  # a mangled prefix such as "OA": the folder says who it is
+            # a mangled prefix such as "OA" (OA_bite_neutral.wav): the folder says who it is, or
+            # in a flat copy (no OAF_*/YAF_* folders) the one speaker code it is the start of
+            broken = tokens.pop(0).upper()
+            guesses = [s for s in SPEAKERS if s.startswith(broken)]
+            speaker = folder_speaker or (guesses[0] if len(guesses) == 1 else None)
         speaker = speaker or folder_speaker
         if speaker is None:
             raise SkipFile(REASON_UNKNOWN_SPEAKER, f"no OAF/YAF prefix in {file.name!r} nor in its folder")

@@ -60,3 +60,36 @@ def test_tess_two_speakers_prepare_round_trip(tess_dir, tmp_path, cache_dir):
     dd = datasets.load_from_disk(str(out))
     assert list(dd) == ["train", "test"]  # two speakers: one to train on, one to test on
     assert {s for d in dd.values() for s in d["speaker_id"]} == {"tess_OAF", "tess_YAF"}
+
+
+def test_tess_flat_copy_recovers_mangled_speaker_prefix(tmp_path, audio_writer, cache_dir):
+    # copies without the OAF_*/YAF_* folders: the real OA_bite_neutral.wav still belongs to OAF
+    for name in ("OA_bite_neutral.wav", "OAF_back_angry.wav", "YAF_back_ps.wav"):
+        audio_writer(tmp_path / "tess" / name)
+    ds, report = build_corpus("tess", tmp_path / "tess", cache_dir=cache_dir, progress=False)
+    assert report.rejected == []
+    rows = {r["path"].rsplit("/", 1)[-1]: r for r in ds}
+    assert rows["OA_bite_neutral.wav"]["speaker_id"] == "tess_OAF"
+    assert rows["OA_bite_neutral.wav"]["text"] == "Say the word bite"
+
+
+def test_tess_native_rate_24414_hz_is_resampled(tmp_path, cache_dir):
+    # TESS is recorded at 24414 Hz (an awkward 12207:8000 ratio to 16 kHz; see hf_ser.audio.resample).
+    import numpy as np
+    import soundfile as sf
+
+    sr, n = 24414, 2441
+    folder = tmp_path / "OAF_angry"
+    folder.mkdir()
+    for i, word in enumerate(("back", "bar")):
+        wave = 0.5 * np.sin(2 * np.pi * (440 + 220 * i) * np.arange(n) / sr)
+        sf.write(folder / f"OAF_{word}_angry.wav", wave, sr, subtype="PCM_16")
+    ds, report = build_corpus("tess", tmp_path, cache_dir=cache_dir, progress=False)
+    assert report.rejected == [] and len(ds) == 2
+    from hf_ser.audio import decode_audio_field
+
+    for row, freq in zip(ds, (440, 660), strict=True):
+        out = decode_audio_field(row["audio"], 16000)
+        assert len(out) == int(np.ceil(n * 16000 / sr))
+        spectrum = np.abs(np.fft.rfft(out * np.hanning(len(out))))
+        assert abs(np.argmax(spectrum) * 16000 / len(out) - freq) < 16000 / len(out)
