@@ -58,9 +58,11 @@ class SERFeatureExtractor(SequenceFeatureExtractor):
     def from_model_config(cls, config: Any, **kwargs: Any) -> SERFeatureExtractor:
         """The extractor matching a model config (duck-typed `SERConfig`): its sampling rate, and no
         waveform normalisation for Whisper encoders (their log-mel is level-dependent and the
-        pretrained weights saw raw levels); normalisation for everything else."""
+        pretrained weights saw raw levels) and for the functionals front end (levels are features);
+        normalisation for everything else."""
         encoder_type = (getattr(config, "encoder_config", None) or {}).get("model_type")
-        do_normalize = not (getattr(config, "frontend", None) == "encoder" and encoder_type == "whisper")
+        frontend = getattr(config, "frontend", None)
+        do_normalize = not ((frontend == "encoder" and encoder_type == "whisper") or frontend == "functionals")
         kwargs.setdefault("do_normalize", do_normalize)
         kwargs.setdefault("sampling_rate", getattr(config, "sampling_rate", 16000))
         return cls(**kwargs)

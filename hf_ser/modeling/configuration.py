@@ -10,11 +10,15 @@ from typing import Any
 
 from transformers import PretrainedConfig
 
-FRONTENDS = ("mfcc", "logmel", "encoder")
+FRONTENDS = ("mfcc", "logmel", "encoder", "functionals")
 HEADS = ("mlp", "cnn", "lstm", "cnn_lstm", "parallel")
 POOLINGS = ("mean", "attention", "stats")
 FEATURE_NORMALIZATIONS = ("utterance", "none")
 WHISPER_INPUTS = ("real_length", "padded_30s")
+HEAD_NORMS = ("none", "batch", "layer")
+HEAD_ACTIVATIONS = ("relu", "gelu")
+# 12 statistics x (40 MFCC + 64 log-mel + 8 LLDs, and their deltas) + voiced log-F0 and its delta + 2
+FUNCTIONALS_DIM = 2714
 
 
 def _int_list(value: Any, field: str) -> list[int]:
@@ -40,6 +44,19 @@ class SERConfig(PretrainedConfig):
           layer sum, else the last), `freeze_encoder`, `freeze_feature_encoder`, `whisper_input`
           ("real_length": run Whisper on the clip's own length with sliced positional embeddings;
           "padded_30s": the HF way, pad to 30 s and cut the output back).
+        - `"functionals"`: one vector of 2714 utterance-level functionals per clip (12 statistics of 40 MFCC,
+          64 log-mel and 10 prosodic / spectral LLDs and their deltas, voiced log-F0, voiced fraction, log
+          duration), computed in torch from the raw waveform (`n_fft`, `win_length_ms`, `hop_length_ms` set the
+          framing; mel sets are fixed at 20 Hz - 8 kHz). Pitch tracker: `functionals_pitch_threshold` (voiced
+          when the normalised autocorrelation peak exceeds it), `functionals_energy_threshold` (and the frame
+          RMS exceeds this fraction of the clip maximum), `functionals_f0_min` / `functionals_f0_max` (Hz).
+          `compute_frontend` gives [B, 1, 2714] with an all-True mask; `feature_normalization` does not apply
+          (use `feature_standardization`); use it with `head="mlp"`. Use unnormalised waveforms
+          (`do_normalize=False`, the extractor's default for this front end): levels are features.
+        - `feature_standardization` (None: on for "functionals", off otherwise): subtract `feature_mean` and
+          divide by `feature_std`, buffers saved with the weights, at the start of `classify_frontend`. The
+          trainer sets them from the training set with `model.set_feature_statistics(mean, std)` or
+          `model.fit_feature_statistics(batches)` before training.
         - `spec_augment` (training only, on the features): `num_freq_masks` masks of up to `freq_mask_param`
           bins and `num_time_masks` masks of up to `time_mask_param` frames.
 
@@ -48,6 +65,13 @@ class SERConfig(PretrainedConfig):
     `head_num_layers` (LSTM / MLP layers), `head_channels` and `head_kernel_sizes` (conv stack, odd kernels),
     `head_pool_size` (time max-pooling after each conv block, 1 = none), `bidirectional`, `head_dropout`,
     `pooling` ("mean", "attention", "stats" = mean || std), all over the real frames only.
+    `head_input_dropout` (dropout on the head's input features, every head), and for the "mlp" head
+    `head_norm` ("none", "batch" = batch norm over real frames, "layer") and `head_activation` ("relu", "gelu")
+    in each hidden layer (Linear -> norm -> activation -> dropout); `head_classifier_dropout` (dropout before
+    the final linear layer; None = `head_dropout`). E.g. Dropout(0.2) -> Linear(D, 256) -> BatchNorm -> GELU
+    -> Dropout(0.5) -> Linear(256, C) is `head="mlp", head_num_layers=1, head_hidden_size=256,
+    head_input_dropout=0.2, head_norm="batch", head_activation="gelu", head_dropout=0.5,
+    head_classifier_dropout=0.0`.
 
     Loss: cross-entropy, weighted by `class_weights` (one float per label) when given.
     """
@@ -79,6 +103,11 @@ class SERConfig(PretrainedConfig):
         freeze_encoder: bool = False,
         freeze_feature_encoder: bool = True,
         whisper_input: str = "real_length",
+        functionals_pitch_threshold: float = 0.45,
+        functionals_energy_threshold: float = 0.02,
+        functionals_f0_min: float = 60.0,
+        functionals_f0_max: float = 500.0,
+        feature_standardization: bool | None = None,
         head: str = "mlp",
         head_hidden_size: int = 128,
         head_num_layers: int = 1,
@@ -88,6 +117,10 @@ class SERConfig(PretrainedConfig):
         bidirectional: bool = True,
         head_dropout: float = 0.1,
         pooling: str = "mean",
+        head_input_dropout: float = 0.0,
+        head_norm: str = "none",
+        head_activation: str = "relu",
+        head_classifier_dropout: float | None = None,
         class_weights: list[float] | None = None,
         **kwargs: Any,
     ) -> None:
@@ -114,6 +147,13 @@ class SERConfig(PretrainedConfig):
         self.freeze_encoder = freeze_encoder
         self.freeze_feature_encoder = freeze_feature_encoder
         self.whisper_input = whisper_input
+        self.functionals_pitch_threshold = functionals_pitch_threshold
+        self.functionals_energy_threshold = functionals_energy_threshold
+        self.functionals_f0_min = functionals_f0_min
+        self.functionals_f0_max = functionals_f0_max
+        if feature_standardization is None:
+            feature_standardization = frontend == "functionals"
+        self.feature_standardization = bool(feature_standardization)
         self.head = head
         self.head_hidden_size = head_hidden_size
         self.head_num_layers = head_num_layers
@@ -125,6 +165,10 @@ class SERConfig(PretrainedConfig):
         self.bidirectional = bidirectional
         self.head_dropout = head_dropout
         self.pooling = pooling
+        self.head_input_dropout = head_input_dropout
+        self.head_norm = head_norm
+        self.head_activation = head_activation
+        self.head_classifier_dropout = head_classifier_dropout
         self.class_weights = [float(w) for w in class_weights] if class_weights is not None else None
         super().__init__(**kwargs)
         self.validate_ser()
@@ -149,6 +193,8 @@ class SERConfig(PretrainedConfig):
         choice("pooling", POOLINGS)
         choice("feature_normalization", FEATURE_NORMALIZATIONS)
         choice("whisper_input", WHISPER_INPUTS)
+        choice("head_norm", HEAD_NORMS)
+        choice("head_activation", HEAD_ACTIVATIONS)
         for field in ("sampling_rate", "n_mfcc", "n_mels", "win_length_ms", "hop_length_ms", "head_hidden_size"):
             positive(field)
         for field in ("freq_mask_param", "time_mask_param", "num_freq_masks", "num_time_masks", "head_num_layers"):
@@ -162,8 +208,31 @@ class SERConfig(PretrainedConfig):
             raise ValueError(f"n_fft must be an int >= the window ({win} samples), got {self.n_fft!r}")
         if self.f_max is not None and not (self.f_min < self.f_max <= self.sampling_rate / 2):
             raise ValueError(f"f_max must be in (f_min, sampling_rate / 2], got {self.f_max!r}")
-        if not 0.0 <= float(self.head_dropout) < 1.0:
-            raise ValueError(f"head_dropout must be in [0, 1), got {self.head_dropout!r}")
+        for field in ("head_dropout", "head_input_dropout", "head_classifier_dropout"):
+            value = getattr(self, field)
+            if value is None and field == "head_classifier_dropout":
+                continue
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0.0 <= float(value) < 1.0:
+                raise ValueError(f"{field} must be in [0, 1), got {value!r}")
+        if self.frontend == "functionals":
+            for field in ("functionals_f0_min", "functionals_f0_max"):
+                positive(field)
+            if not self.functionals_f0_min < self.functionals_f0_max <= self.sampling_rate / 2:
+                raise ValueError(
+                    "functionals_f0_min < functionals_f0_max <= sampling_rate / 2 is required, got "
+                    f"{self.functionals_f0_min!r}, {self.functionals_f0_max!r}"
+                )
+            if self.sampling_rate / self.functionals_f0_min >= round(self.sampling_rate * 0.04):
+                raise ValueError(
+                    f"functionals_f0_min must be > 25 Hz (one period within the 40 ms pitch frame), "
+                    f"got {self.functionals_f0_min!r}"
+                )
+            for field in ("functionals_pitch_threshold", "functionals_energy_threshold"):
+                value = getattr(self, field)
+                if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0.0 <= value < 1.0:
+                    raise ValueError(f"{field} must be in [0, 1), got {value!r}")
+            if self.spec_augment:
+                raise ValueError("spec_augment masks frames of frame features; frontend='functionals' has none")
         if not self.head_channels or any(c <= 0 for c in self.head_channels):
             raise ValueError(f"head_channels must be a non-empty list of positive ints, got {self.head_channels!r}")
         if not self.head_kernel_sizes or any(k <= 0 or k % 2 == 0 for k in self.head_kernel_sizes):
@@ -200,9 +269,11 @@ class SERConfig(PretrainedConfig):
 
     @property
     def feature_dim(self) -> int | None:
-        """Per-frame feature size of the spectral front ends (None for encoders)."""
+        """Per-frame feature size of the spectral and functionals front ends (None for encoders)."""
         if self.frontend == "mfcc":
             return self.n_mfcc * (1 + self.deltas)
         if self.frontend == "logmel":
             return self.n_mels * (1 + self.deltas)
+        if self.frontend == "functionals":
+            return FUNCTIONALS_DIM
         return None

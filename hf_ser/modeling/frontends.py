@@ -372,3 +372,294 @@ class EncoderFrontend(nn.Module):
         if top == n_layers:
             states[-1] = enc.layer_norm(states[-1])
         return torch.stack([states[i] for i in self.layers], dim=1)
+
+
+# ------------------------------------------------------------------------------------------ functionals
+FUNCTIONAL_STATISTICS = ("mean", "std", "p5", "p25", "p50", "p75", "p95", "iqr", "p95_p5", "skew", "kurtosis", "slope")
+FUNCTIONALS_LLDS = (
+    "log_f0",
+    "voicing",
+    "ac_peak",
+    "log_energy",
+    "zcr",
+    "centroid_khz",
+    "rolloff_khz",
+    "log_flatness",
+    "flux",
+    "alpha_ratio",
+)
+FUNCTIONALS_N_LOGMEL = 64
+FUNCTIONALS_N_MFCC = 40
+FUNCTIONALS_N_MFCC_MELS = 80
+# 12 statistics of (MFCC, log-mel, 8 LLDs) and their deltas, of voiced log-F0 and its delta; voiced fraction,
+# log duration
+FUNCTIONALS_DIM = (
+    2 * len(FUNCTIONAL_STATISTICS) * (FUNCTIONALS_N_MFCC + FUNCTIONALS_N_LOGMEL + len(FUNCTIONALS_LLDS) - 2)
+    + 2 * len(FUNCTIONAL_STATISTICS)
+    + 2
+)
+
+
+def functionals_feature_names() -> list[str]:
+    """Names of the `FUNCTIONALS_DIM` utterance features, in output order (e.g. "mfcc3_delta_p95")."""
+    names: list[str] = []
+
+    def block(prefix: str, dims: list[str]) -> None:
+        for suffix in ("", "_delta"):
+            names.extend(f"{d}{suffix}_{s}" for s in FUNCTIONAL_STATISTICS for d in dims)
+
+    block("mfcc", [f"mfcc{i}" for i in range(FUNCTIONALS_N_MFCC)])
+    block("logmel", [f"logmel{i}" for i in range(FUNCTIONALS_N_LOGMEL)])
+    block("f0", ["voiced_log_f0"])
+    names += ["voiced_fraction", "log_duration"]
+    block("lld", list(FUNCTIONALS_LLDS[2:]))
+    return names
+
+
+def _delta5(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """5-frame regression delta of [B, T, D] with each clip's edge frames replicated (its own length)."""
+    t = torch.arange(x.shape[1], device=x.device)
+    last = (lengths - 1).clamp(min=0)[:, None]
+
+    def shifted(k: int) -> torch.Tensor:
+        idx = torch.minimum((t + k).clamp(min=0)[None, :], last)
+        return torch.gather(x, 1, idx[:, :, None].expand(-1, -1, x.shape[2]))
+
+    return (-2.0 * shifted(-2) - shifted(-1) + shifted(1) + 2.0 * shifted(2)) / 10.0
+
+
+_PERCENTILES = (5.0, 25.0, 50.0, 75.0, 95.0)
+
+
+def masked_functionals(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """The 12 statistics of each dimension of [B, T, D] over each clip's first `lengths[b]` frames -> [B, 12 * D].
+
+    mean, std (population, + 1e-8), percentiles 5/25/50/75/95 (linear interpolation, as numpy), IQR,
+    p95 - p5, skewness, kurtosis (non-excess) and the linear slope over a time axis from -1 to 1; each
+    statistic is a block of D values. A single frame counts as two equal frames (std 0, slope 0)."""
+    b, t, d = x.shape
+    lengths = lengths.clamp(min=1)
+    mask = lengths_to_mask(lengths, t)[:, :, None]
+    n = lengths.to(x.dtype)[:, None]
+    mean = (x * mask).sum(1) / n
+    dev = (x - mean[:, None]) * mask
+    std = torch.sqrt((dev**2).sum(1) / n) + 1e-8
+    z = dev / std[:, None]
+    skew = (z**3).sum(1) / n
+    kurt = (z**4).sum(1) / n
+    # percentiles: sort with padding at the end, then interpolate at q * (n - 1)
+    xs = torch.sort(x.masked_fill(~mask, float("inf")), dim=1).values
+    pct = []
+    for q in _PERCENTILES:
+        pos = (q / 100.0) * (n - 1)  # [B, 1]
+        lo = pos.floor()
+        frac = pos - lo
+        lo_i = lo.long()
+        hi_i = torch.minimum(lo_i + 1, (lengths - 1)[:, None])
+        a = torch.gather(xs, 1, lo_i[:, :, None].expand(-1, 1, d))[:, 0]
+        c = torch.gather(xs, 1, hi_i[:, :, None].expand(-1, 1, d))[:, 0]
+        pct.append(a + (c - a) * frac)
+    # slope of the least-squares line against linspace(-1, 1, n)
+    steps = torch.arange(t, device=x.device, dtype=x.dtype)[None, :]
+    tt = torch.where(n > 1, -1.0 + 2.0 * steps / (n - 1).clamp(min=1), torch.zeros_like(steps))
+    tt = tt * mask[:, :, 0]
+    slope = (tt[:, :, None] * dev).sum(1) / (tt**2).sum(1, keepdim=True).clamp(min=1e-12)
+    p5, p25, p50, p75, p95 = pct
+    return torch.cat([mean, std, p5, p25, p50, p75, p95, p75 - p25, p95 - p5, skew, kurt, slope], dim=-1)
+
+
+class FunctionalsFrontend(nn.Module):
+    """Utterance-level functionals (2714 values per clip) of spectral and prosodic frame features.
+
+    Frame features (`win_length_ms` window, `hop_length_ms` hop, `n_fft`; centred frames with the clip's own
+    reflect padding, so frame t is centred on sample t * hop): 64 log-mel (natural log of power + 1e-6),
+    40 MFCC from 80 mel bands (dB with an 80 dB floor below the clip maximum, orthonormal DCT), both 20 Hz -
+    8 kHz, and 10 LLDs: log-F0 from a normalised-autocorrelation pitch tracker (40 ms Hann frames, lags for
+    `functionals_f0_min`..`functionals_f0_max` Hz, parabolic interpolation; voiced when the autocorrelation peak
+    exceeds `functionals_pitch_threshold` and the frame RMS exceeds `functionals_energy_threshold` times the
+    clip maximum), voicing, autocorrelation peak, log-energy, zero-crossing rate, spectral centroid and 85 %
+    roll-off (kHz), log flatness, flux (x100) and the high/low band energy ratio at 1 kHz (log).
+    Functionals (`masked_functionals`): 12 statistics of every frame feature and of its 5-frame delta; of log-F0
+    and its delta over voiced frames only (zeros when fewer than 3 are voiced); the voiced fraction and the log
+    duration. Output order: MFCC, MFCC delta, log-mel, log-mel delta, F0, F0 delta, [voiced fraction, log
+    duration], LLDs 3-10, their deltas (see `functionals_feature_names`).
+
+    Everything is computed per clip on its real samples only, so a clip gives the same values alone or padded
+    in a batch. Output: features [B, 1, 2714] (one "frame" per utterance) and an all-True mask [B, 1]. The
+    values are unnormalised (very different scales): standardise them (`SERConfig.feature_standardization`).
+    Computed in float64 (float32 on devices without it), returned as float32."""
+
+    f_min = 20.0
+    f_max = 8000.0
+
+    def __init__(self, config: Any) -> None:
+        super().__init__()
+        sr = config.sampling_rate
+        self.sampling_rate = sr
+        self.win_length = round(sr * config.win_length_ms / 1000)
+        self.hop_length = max(1, round(sr * config.hop_length_ms / 1000))
+        self.n_fft = config.n_fft or 2 ** math.ceil(math.log2(self.win_length))
+        self.pitch_win = round(sr * 0.040)
+        self.lag_min = int(sr / config.functionals_f0_max)
+        self.lag_max = min(int(sr / config.functionals_f0_min), self.pitch_win - 1)
+        self.pitch_threshold = float(config.functionals_pitch_threshold)
+        self.energy_threshold = float(config.functionals_energy_threshold)
+        n_freqs = self.n_fft // 2 + 1
+        f_max = min(self.f_max, sr / 2)
+        with torch.device("cpu"):
+            fb_logmel = torchaudio.functional.melscale_fbanks(
+                n_freqs, self.f_min, f_max, FUNCTIONALS_N_LOGMEL, sr, norm=None, mel_scale="htk"
+            )
+            fb_mfcc = torchaudio.functional.melscale_fbanks(
+                n_freqs, self.f_min, f_max, FUNCTIONALS_N_MFCC_MELS, sr, norm=None, mel_scale="htk"
+            )
+            dct = torchaudio.functional.create_dct(FUNCTIONALS_N_MFCC, FUNCTIONALS_N_MFCC_MELS, norm="ortho")
+            window = torch.hann_window(self.win_length, dtype=torch.float64)
+            pitch_window = torch.hann_window(self.pitch_win, periodic=False, dtype=torch.float64)
+            w_ac = torch.fft.irfft(torch.fft.rfft(pitch_window, 2 * self.pitch_win).abs() ** 2)[: self.pitch_win]
+            freqs = torch.linspace(0, sr / 2, n_freqs, dtype=torch.float64)
+        # Persistent, like SpectralFrontend's: `from_pretrained` builds modules on the meta device and fills
+        # buffers from the checkpoint.
+        self.register_buffer("logmel_fb", fb_logmel.double())  # [n_freqs, 64]
+        self.register_buffer("mfcc_fb", fb_mfcc.double())  # [n_freqs, 80]
+        self.register_buffer("dct", dct.double())  # [80, 40]
+        self.register_buffer("window", window)
+        self.register_buffer("pitch_window", pitch_window)
+        self.register_buffer("pitch_window_ac", w_ac / w_ac[0])  # autocorrelation of the pitch window, normalised
+        self.register_buffer("freqs", freqs)
+        self.output_dim = FUNCTIONALS_DIM
+
+    def _dtype(self, device: torch.device) -> torch.dtype:
+        return torch.float32 if device.type == "mps" else torch.float64
+
+    def _reflect_padded(self, x: torch.Tensor, lengths: torch.Tensor, pad: int) -> torch.Tensor:
+        """Each clip reflect-padded by `pad` on both sides of its own real samples (torch.stft's `center`)."""
+        j = (torch.arange(x.shape[1] + 2 * pad, device=x.device) - pad).abs()[None, :]
+        last = (lengths - 1)[:, None]
+        idx = torch.where(j > last, 2 * last - j, j)
+        idx = torch.minimum(idx.clamp(min=0), last)
+        return torch.gather(x, 1, idx)
+
+    def _pitch(self, x: torch.Tensor, frames: torch.Tensor, t: int) -> tuple[torch.Tensor, ...]:
+        win = self.pitch_win
+        xp = nn.functional.pad(x, (win // 2, win // 2))
+        fr = xp.unfold(1, win, self.hop_length)[:, :t] * self.pitch_window.to(x.dtype)
+        fr = fr - fr.mean(-1, keepdim=True)
+        spec = torch.fft.rfft(fr, 2 * win, dim=-1)
+        ac = torch.fft.irfft(spec.abs() ** 2, 2 * win, dim=-1)[..., :win]
+        ac = ac / (ac[..., :1] + 1e-10) / (self.pitch_window_ac.to(x.dtype) + 1e-10)
+        seg = ac[..., self.lag_min : self.lag_max]
+        peak, k = seg.max(-1)
+        kk = (k + self.lag_min).clamp(1, win - 2)
+        a = torch.gather(ac, -1, (kk - 1)[..., None])[..., 0]
+        b = torch.gather(ac, -1, kk[..., None])[..., 0]
+        c = torch.gather(ac, -1, (kk + 1)[..., None])[..., 0]
+        offset = (0.5 * (a - c) / (a - 2 * b + c + 1e-10)).clamp(-1.0, 1.0)
+        f0 = self.sampling_rate / (kk.to(x.dtype) + offset)
+        rms = torch.sqrt((fr**2).mean(-1))
+        mask = lengths_to_mask(frames, t)
+        rms_max = rms.masked_fill(~mask, 0.0).amax(1, keepdim=True)
+        voiced = (peak > self.pitch_threshold) & (rms > self.energy_threshold * rms_max) & mask
+        return f0, peak, voiced
+
+    def frame_features(
+        self, input_values: torch.Tensor, attention_mask: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """-> (mfcc [B, T, 40], log-mel [B, T, 64], LLDs [B, T, 10], frames per clip [B], samples per clip [B])."""
+        lengths = sample_lengths(input_values, attention_mask).clamp(min=1)
+        dtype = self._dtype(input_values.device)
+        x = input_values.to(dtype)
+        if attention_mask is not None:
+            x = x * attention_mask.to(dtype)
+        hop = self.hop_length
+        frames = 1 + torch.div(lengths, hop, rounding_mode="floor")
+        t = int(frames.max().item())
+        need = (t - 1) * hop + 1  # samples so that every clip's frames fit in the batch tensor
+        if x.shape[1] < need:
+            x = nn.functional.pad(x, (0, need - x.shape[1]))
+        mask = lengths_to_mask(frames, t)
+
+        # centred STFT with per-clip reflect padding
+        xr = self._reflect_padded(x, lengths, self.n_fft // 2)
+        stft = torch.stft(
+            xr,
+            self.n_fft,
+            hop,
+            win_length=self.win_length,
+            window=self.window.to(dtype),
+            center=False,
+            return_complex=True,
+        )[..., :t]
+        mag = stft.abs()  # [B, F, T]
+        power = mag**2
+        logmel = torch.log(torch.matmul(self.logmel_fb.to(dtype).T, power) + 1e-6).transpose(1, 2)
+        db = 10.0 * torch.log10(torch.matmul(self.mfcc_fb.to(dtype).T, power).clamp(min=1e-10))
+        peak_db = db.masked_fill(~mask[:, None, :], float("-inf")).amax(dim=(1, 2), keepdim=True)
+        db = torch.maximum(db, peak_db - 80.0)
+        mfcc = torch.matmul(db.transpose(1, 2), self.dct.to(dtype))  # [B, T, 40]
+
+        # spectral LLDs
+        p = (power + 1e-10).transpose(1, 2)  # [B, T, F]
+        freqs = self.freqs.to(dtype)
+        total = p.sum(-1)
+        log_energy = torch.log(total)
+        centroid = (p * freqs).sum(-1) / total
+        cum = torch.cumsum(p, -1)
+        roll_idx = (cum < 0.85 * cum[..., -1:]).sum(-1).clamp(max=freqs.numel() - 1)
+        rolloff = freqs[roll_idx]
+        flatness = torch.exp(torch.log(p).mean(-1)) / p.mean(-1)
+        m = mag.transpose(1, 2)
+        mn = m / (m.sum(-1, keepdim=True) + 1e-10)
+        flux = nn.functional.pad(((mn[:, 1:] - mn[:, :-1]) ** 2).sum(-1), (1, 0))
+        low = freqs < 1000
+        alpha = torch.log(p[..., ~low].sum(-1) / p[..., low].sum(-1))
+        # zero-crossing rate on zero-padded, uncentred-window frames
+        half = self.win_length // 2
+        xz = nn.functional.pad(x, (half, half)).unfold(1, self.win_length, hop)[:, :t]
+        zcr = (torch.diff(torch.sign(xz), dim=-1) != 0).to(dtype).mean(-1)
+
+        f0, ac_peak, voiced = self._pitch(x, frames, t)
+        log_f0 = torch.where(voiced, torch.log(f0), torch.zeros_like(f0))
+        lld = torch.stack(
+            [
+                log_f0,
+                voiced.to(dtype),
+                ac_peak,
+                log_energy,
+                zcr,
+                centroid / 1000,
+                rolloff / 1000,
+                torch.log(flatness + 1e-10),
+                flux * 100,
+                alpha,
+            ],
+            dim=-1,
+        )
+        keep = mask[:, :, None].to(dtype)
+        return mfcc * keep, logmel * keep, lld * keep, frames, lengths
+
+    def forward(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None) -> tuple:
+        mfcc, logmel, lld, frames, lengths = self.frame_features(input_values, attention_mask)
+        dtype = mfcc.dtype
+        parts = []
+        for x in (mfcc, logmel):
+            parts += [masked_functionals(x, frames), masked_functionals(_delta5(x, frames), frames)]
+        # log-F0 over voiced frames only: move each clip's voiced frames to the front, in order
+        voiced = lld[..., 1] > 0
+        n_voiced = voiced.sum(1)
+        order = torch.sort((~voiced).to(torch.int8), dim=1, stable=True).indices
+        f0 = torch.gather(lld[..., 0], 1, order)
+        if f0.shape[1] < 3:
+            f0 = nn.functional.pad(f0, (0, 3 - f0.shape[1]))
+        enough = n_voiced > 2
+        f0 = (f0 * enough[:, None].to(dtype))[..., None]
+        f0_len = torch.where(enough, n_voiced, torch.full_like(n_voiced, 3))
+        parts += [masked_functionals(f0, f0_len), masked_functionals(_delta5(f0, f0_len), f0_len)]
+        voiced_fraction = n_voiced.to(dtype) / frames.to(dtype)
+        log_duration = torch.log(lengths.to(dtype) / self.sampling_rate)
+        parts.append(torch.stack([voiced_fraction, log_duration], dim=-1))
+        rest = lld[..., 2:]
+        parts += [masked_functionals(rest, frames), masked_functionals(_delta5(rest, frames), frames)]
+        feats = torch.nan_to_num(torch.cat(parts, dim=-1).float())[:, None, :]
+        mask = torch.ones(feats.shape[:2], dtype=torch.bool, device=feats.device)
+        return feats, mask

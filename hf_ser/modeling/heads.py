@@ -49,6 +49,49 @@ class MaskedBatchNorm1d(nn.BatchNorm1d):
         return out.transpose(1, 2)
 
 
+class MaskedFrameNorm(nn.Module):
+    """Batch norm (over the real frames of the batch) or layer norm of frame vectors [B, T, C] + mask [B, T].
+
+    For utterance-level features ([B, 1, C]) the batch norm is the plain BatchNorm1d over clips; in eval it
+    uses its running statistics, so a clip's output never depends on the rest of the batch."""
+
+    def __init__(self, dim: int, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
+        self.norm = MaskedBatchNorm1d(dim) if kind == "batch" else nn.LayerNorm(dim)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        if self.kind == "batch":
+            return self.norm(x.transpose(1, 2), mask).transpose(1, 2)
+        return self.norm(x) * mask.unsqueeze(-1).to(x.dtype)
+
+
+class MaskedMLP(nn.Module):
+    """Frame-wise MLP: `num_layers` x (Linear -> [norm] -> activation -> dropout); padded frames stay zero."""
+
+    def __init__(self, in_dim: int, hidden: int, num_layers: int, dropout: float, norm: str, activation: str):
+        super().__init__()
+        self.linears = nn.ModuleList()
+        self.norms = nn.ModuleList()
+        dim = in_dim
+        for _ in range(num_layers):
+            self.linears.append(nn.Linear(dim, hidden))
+            self.norms.append(MaskedFrameNorm(hidden, norm) if norm != "none" else nn.Identity())
+            dim = hidden
+        self.activation = nn.GELU() if activation == "gelu" else nn.ReLU()
+        self.dropout = nn.Dropout(dropout)
+        self.output_dim = dim
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        m = mask.unsqueeze(-1).to(x.dtype)
+        for linear, norm in zip(self.linears, self.norms, strict=True):
+            x = linear(x)
+            if isinstance(norm, MaskedFrameNorm):
+                x = norm(x, mask)
+            x = self.dropout(self.activation(x)) * m
+        return x
+
+
 class MaskedPooling(nn.Module):
     """Pool [B, T, D] over real frames: "mean", "attention" (learned scores, softmax over real frames) or
     "stats" (mean || standard deviation, 2 * D outputs)."""
@@ -148,13 +191,23 @@ class SERHead(nn.Module):
         self.kind = kind
         dropout = float(config.head_dropout)
         self.mlp = self.conv = self.lstm = None
+        norm = getattr(config, "head_norm", "none")
+        activation = getattr(config, "head_activation", "relu")
+        input_dropout = float(getattr(config, "head_input_dropout", 0.0) or 0.0)
+        self.input_dropout = nn.Dropout(input_dropout) if input_dropout > 0 else None
         if kind == "mlp":
-            layers: list[nn.Module] = []
-            dim = input_dim
-            for _ in range(config.head_num_layers):
-                layers += [nn.Linear(dim, config.head_hidden_size), nn.ReLU(), nn.Dropout(dropout)]
-                dim = config.head_hidden_size
-            self.mlp = nn.Sequential(*layers)
+            if norm == "none" and activation == "relu":
+                # the original layout (and state-dict names: mlp.<3 i>.weight) when no new option is used
+                layers: list[nn.Module] = []
+                dim = input_dim
+                for _ in range(config.head_num_layers):
+                    layers += [nn.Linear(dim, config.head_hidden_size), nn.ReLU(), nn.Dropout(dropout)]
+                    dim = config.head_hidden_size
+                self.mlp = nn.Sequential(*layers)
+            else:
+                hidden, layers_n = config.head_hidden_size, config.head_num_layers
+                self.mlp = MaskedMLP(input_dim, hidden, layers_n, dropout, norm, activation)
+                dim = self.mlp.output_dim
             self.pool = MaskedPooling(dim, config.pooling)
             pooled = self.pool.output_dim
         elif kind == "cnn":
@@ -184,13 +237,17 @@ class SERHead(nn.Module):
             pooled = self.pool.output_dim + self.lstm_pool.output_dim
         else:  # pragma: no cover - SERConfig validates
             raise ValueError(f"head must be one of mlp, cnn, lstm, cnn_lstm, parallel; got {kind!r}")
-        self.dropout = nn.Dropout(dropout)
+        classifier_dropout = getattr(config, "head_classifier_dropout", None)
+        self.dropout = nn.Dropout(dropout if classifier_dropout is None else float(classifier_dropout))
         self.classifier = nn.Linear(pooled, config.num_labels)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         x = x * mask.unsqueeze(-1).to(x.dtype)
+        if self.input_dropout is not None:
+            x = self.input_dropout(x)
         if self.kind == "mlp":
-            pooled = self.pool(self.mlp(x), mask)
+            h = self.mlp(x, mask) if isinstance(self.mlp, MaskedMLP) else self.mlp(x)
+            pooled = self.pool(h, mask)
         elif self.kind == "cnn":
             h, m = self.conv(x, mask)
             pooled = self.pool(h, m)

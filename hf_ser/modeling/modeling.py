@@ -10,14 +10,25 @@ This file (with its relative imports) is copied next to saved models and loaded 
 
 from __future__ import annotations
 
+import logging
+from typing import Iterable, Mapping  # noqa: UP035 (saved next to models: standard library kept to typing)
+
 import torch
 from torch import nn
 from transformers import PreTrainedModel
 from transformers.modeling_outputs import SequenceClassifierOutput
 
 from .configuration import SERConfig
-from .frontends import EncoderFrontend, SpectralFrontend, build_encoder, load_pretrained_encoder
+from .frontends import (
+    EncoderFrontend,
+    FunctionalsFrontend,
+    SpectralFrontend,
+    build_encoder,
+    load_pretrained_encoder,
+)
 from .heads import SERHead
+
+logger = logging.getLogger(__name__)
 
 
 class WeightedLayerSum(nn.Module):
@@ -101,9 +112,19 @@ class SERForAudioClassification(SERPreTrainedModel):
             feature_dim = self.frontend.hidden_size
             if config.use_weighted_layer_sum:
                 self.layer_sum = WeightedLayerSum(len(self.frontend.layers))
+        elif config.frontend == "functionals":
+            self.frontend = FunctionalsFrontend(config)
+            feature_dim = self.frontend.output_dim
         else:
             self.frontend = SpectralFrontend(config)
             feature_dim = self.frontend.output_dim
+        if getattr(config, "feature_standardization", False):
+            # set from the training set by the trainer (set_feature_statistics / fit_feature_statistics); saved
+            # with the weights, so a loaded model standardises exactly as in training
+            self.register_buffer("feature_mean", torch.zeros(feature_dim))
+            self.register_buffer("feature_std", torch.ones(feature_dim))
+            self.register_buffer("feature_statistics_count", torch.zeros(()))
+        self._warned_unset_statistics = False
         self.spec_augment = SpecAugment(config) if config.spec_augment else None
         self.head = SERHead(config, feature_dim)
         self._class_weights: torch.Tensor | None = None
@@ -162,13 +183,104 @@ class SERForAudioClassification(SERPreTrainedModel):
         self._class_weights = weights
         self.config.class_weights = weights.tolist()
 
+    # ------------------------------------------------------ standardisation
+    def uses_feature_standardization(self) -> bool:
+        """Whether `classify_frontend` standardises its input with `feature_mean` / `feature_std` (buffers)."""
+        return bool(getattr(self.config, "feature_standardization", False))
+
+    def feature_statistics_are_set(self) -> bool:
+        return self.uses_feature_standardization() and float(self.feature_statistics_count) > 0
+
+    @torch.no_grad()
+    def set_feature_statistics(
+        self, mean: torch.Tensor | list[float], std: torch.Tensor | list[float], count: float = 1.0, eps: float = 1e-8
+    ) -> None:
+        """Set the feature standardisation: `classify_frontend` then computes (features - mean) / std.
+
+        `mean` / `std`: one value per feature dimension, from the training set (e.g. over all clips' real frames
+        of `compute_frontend` output, *as `classify_frontend` receives it*, i.e. after any per-speaker
+        normalisation of cached features). `std` values below `eps` are replaced by 1 (constant dimensions).
+        `count`: how many frames / clips they were computed from (recorded; > 0 marks them as set)."""
+        if not self.uses_feature_standardization():
+            raise ValueError("feature_standardization is off in this model's config")
+        mean = torch.as_tensor(mean, dtype=torch.float64).flatten()
+        std = torch.as_tensor(std, dtype=torch.float64).flatten()
+        if mean.shape != self.feature_mean.shape or std.shape != self.feature_std.shape:
+            raise ValueError(
+                f"feature statistics must have {self.feature_mean.numel()} values, got {mean.numel()} and {std.numel()}"
+            )
+        if not (torch.isfinite(mean).all() and torch.isfinite(std).all()):
+            raise ValueError("feature statistics must be finite")
+        std = torch.where(std < eps, torch.ones_like(std), std)
+        self.feature_mean.copy_(mean.to(self.feature_mean))
+        self.feature_std.copy_(std.to(self.feature_std))
+        self.feature_statistics_count.fill_(float(count))
+
+    @torch.no_grad()
+    def fit_feature_statistics(
+        self, batches: Iterable[Mapping[str, torch.Tensor]]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Fit and set `feature_mean` / `feature_std` (population std, per dimension, over real frames) from
+        batches as the data collators give them: `{"input_values", "attention_mask"}` (run through
+        `compute_frontend`) or `{"frontend_features", "frontend_mask"}` (cached front-end output). Use the
+        training split with evaluation-mode collation (no augmentation). Returns (mean, std)."""
+        if not self.uses_feature_standardization():
+            raise ValueError("feature_standardization is off in this model's config")
+        was_training = self.training
+        self.eval()
+        total = total_sq = None
+        count = 0.0
+        device = self.feature_mean.device
+        try:
+            for batch in batches:
+                if batch.get("frontend_features") is not None:
+                    feats, mask = batch["frontend_features"], batch.get("frontend_mask")
+                else:
+                    mask_in = batch.get("attention_mask")
+                    feats, mask = self.compute_frontend(
+                        batch["input_values"].to(device), None if mask_in is None else mask_in.to(device)
+                    )
+                feats = feats.to(device=device, dtype=torch.float64)
+                if mask is None:
+                    mask = torch.ones(feats.shape[0], feats.shape[-2], dtype=torch.bool, device=device)
+                mask = mask.to(device).bool()
+                if feats.dim() == 4:  # [B, L, T, D]: every layer's frames
+                    mask = mask[:, None, :].expand(-1, feats.shape[1], -1)
+                frames = feats[mask]  # [N, D]
+                s, sq = frames.sum(0), (frames * frames).sum(0)
+                total = s if total is None else total + s
+                total_sq = sq if total_sq is None else total_sq + sq
+                count += frames.shape[0]
+        finally:
+            self.train(was_training)
+        if not count:
+            raise ValueError("fit_feature_statistics got no frames")
+        mean = total / count
+        std = torch.sqrt(torch.clamp(total_sq / count - mean * mean, min=0.0))
+        self.set_feature_statistics(mean, std, count=count)
+        return self.feature_mean.clone(), self.feature_std.clone()
+
+    def _standardize(self, features: torch.Tensor, frame_mask: torch.Tensor) -> torch.Tensor:
+        if self.training and not self._warned_unset_statistics and float(self.feature_statistics_count) == 0:
+            logger.warning(
+                "feature_standardization is on but the statistics were never set: training on unstandardised "
+                "features (call model.fit_feature_statistics(...) or set_feature_statistics(...) first)"
+            )
+            self._warned_unset_statistics = True
+        mean = self.feature_mean.to(features.dtype)
+        std = self.feature_std.to(features.dtype)
+        features = (features - mean) / std
+        mask = frame_mask[:, None, :, None] if features.dim() == 4 else frame_mask[..., None]
+        return features * mask.to(features.dtype)
+
     # ---------------------------------------------------------------- forward
     def compute_frontend(
         self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Waveform -> (features, frame_mask).
 
-        features: [B, T, D] for MFCC / log-mel and for encoders without layer sum; [B, L, T, D] (the selected
+        features: [B, T, D] for MFCC / log-mel and for encoders without layer sum; [B, 1, D] for functionals
+        (one utterance-level vector, mask all True); [B, L, T, D] (the selected
         hidden states) for encoders with `use_weighted_layer_sum`, so a frozen encoder's output can be cached and
         the layer weights still trained in `classify_frontend`. frame_mask: bool [B, T], True on real frames."""
         if self.encoder is None:
@@ -188,6 +300,11 @@ class SERForAudioClassification(SERPreTrainedModel):
         """(features, frame_mask) from `compute_frontend` (possibly cached) -> logits (+ loss with labels)."""
         dtype = self.head.classifier.weight.dtype
         features = features.to(dtype)
+        if frame_mask is None:
+            frame_mask = torch.ones((features.shape[0], features.shape[-2]), dtype=torch.bool, device=features.device)
+        frame_mask = frame_mask.to(features.device).bool()
+        if self.uses_feature_standardization():
+            features = self._standardize(features, frame_mask)
         if features.dim() == 4:
             if self.layer_sum is not None:
                 features = self.layer_sum(features)
@@ -195,9 +312,6 @@ class SERForAudioClassification(SERPreTrainedModel):
                 features = features[:, 0]
             else:
                 raise ValueError(f"got {features.shape[1]} layers of features but use_weighted_layer_sum is off")
-        if frame_mask is None:
-            frame_mask = torch.ones(features.shape[:2], dtype=torch.bool, device=features.device)
-        frame_mask = frame_mask.to(features.device).bool()
         if self.training and self.spec_augment is not None:
             features = self.spec_augment(features, frame_mask)
         logits = self.head(features, frame_mask)
@@ -212,12 +326,21 @@ class SERForAudioClassification(SERPreTrainedModel):
 
     def forward(
         self,
-        input_values: torch.Tensor,
+        input_values: torch.Tensor | None = None,
         attention_mask: torch.Tensor | None = None,
         labels: torch.Tensor | None = None,
         return_dict: bool | None = None,
+        frontend_features: torch.Tensor | None = None,
+        frontend_mask: torch.Tensor | None = None,
     ) -> SequenceClassifierOutput | tuple:
-        features, frame_mask = self.compute_frontend(input_values, attention_mask)
+        """Waveform -> logits; or, with `frontend_features` (+ `frontend_mask`), precomputed `compute_frontend`
+        output -> logits (training heads on cached features, see `hf_ser.training.cache`)."""
+        if frontend_features is not None:
+            features, frame_mask = frontend_features, frontend_mask
+        elif input_values is None:
+            raise ValueError("forward needs input_values (waveforms) or frontend_features (cached front-end output)")
+        else:
+            features, frame_mask = self.compute_frontend(input_values, attention_mask)
         out = self.classify_frontend(features, frame_mask, labels)
         if return_dict is False:
             return (out.loss, out.logits) if out.loss is not None else (out.logits,)

@@ -54,6 +54,9 @@ print(json.dumps({"labels": [p["label"] for p in preds], "logits": logits}))
 
 def _saved_model(tmp_path: Path, fe, **config) -> Path:
     model = make_model(**config).eval()
+    if model.uses_feature_standardization():  # non-trivial statistics, which must travel with the weights
+        dim = model.feature_mean.numel()
+        model.set_feature_statistics(torch.linspace(-1.0, 1.0, dim), torch.linspace(0.5, 2.0, dim))
     out = tmp_path / "saved"
     model.save_pretrained(out)
     fe.save_pretrained(out)
@@ -65,8 +68,9 @@ def _saved_model(tmp_path: Path, fe, **config) -> Path:
     [
         dict(frontend="mfcc", head="parallel", head_channels=[8], head_hidden_size=8, deltas=1),
         dict(frontend="encoder", use_weighted_layer_sum=True, head="cnn_lstm", head_channels=[8], head_hidden_size=8),
+        dict(frontend="functionals", head="mlp", head_hidden_size=16, head_norm="batch", head_activation="gelu"),
     ],
-    ids=["mfcc-parallel", "whisper-cnn_lstm"],
+    ids=["mfcc-parallel", "whisper-cnn_lstm", "functionals-mlp"],
 )
 def test_loads_without_hf_ser(config, encoder_dirs, fe, clips, tmp_path):
     if config["frontend"] == "encoder":
