@@ -7,6 +7,7 @@ import sys
 
 # sub-command -> (module whose ``main(argv)`` runs it, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("hf_ser.demo", "train, evaluate, save and use an MFCC model on the built-in synthetic corpus"),
     "prepare": ("hf_ser.corpora.prepare", "turn a corpus folder into a speaker-independent DatasetDict on disk"),
     "train": ("hf_ser.training.run", "train a model from a YAML recipe (same as recipes/train.py)"),
     "evaluate": ("hf_ser.evaluation", "evaluate a saved model on a corpus split: JSON + Markdown + PNG report"),

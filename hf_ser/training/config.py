@@ -1,0 +1,316 @@
+"""Recipe loading: a YAML file, then ``--key value`` overrides, into the three argument dataclasses.
+
+``recipes/train.py recipes/emodb/mfcc_cnn.yaml --learning_rate 3e-4 --output_dir out`` reads the
+YAML, applies the overrides and builds ``(DataArguments, ModelArguments, SERTrainingArguments)``.
+Rules (as alignment-handbook's old ``H4ArgumentParser``):
+
+* keys are the dataclass field names, flat; a key that no dataclass knows is an error that
+  suggests the closest known keys, and so is a key given twice (in the YAML or on the command line);
+* command-line values are cast to the field's type (``--learning_rate 3e-4`` is a float,
+  ``--bf16`` alone or ``--bf16 true`` a bool, ``--head_channels 32 64`` or ``32,64`` a list,
+  ``--corpus_options '{"num_speakers": 4}'`` a mapping, ``null`` is ``None``);
+* YAML values get the same casting, which also fixes PyYAML reading ``1e-3`` as a string.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import logging
+import os
+import sys
+import types
+import typing
+from typing import Any
+
+import yaml
+from transformers import HfArgumentParser
+
+from .arguments import DataArguments, ModelArguments, SERTrainingArguments
+
+logger = logging.getLogger(__name__)
+
+DATACLASSES = (DataArguments, ModelArguments, SERTrainingArguments)
+CONFIG_FILENAME = "train_config.yaml"
+# TrainingArguments fields that __post_init__ fills in or that are objects: not worth logging as overrides.
+_DERIVED = {
+    "activation_checkpointing",
+    "gradient_checkpointing",
+    "disable_tqdm",
+    "accelerator_config",
+    "debug",
+    "do_eval",
+}
+_TRUE = ("1", "true", "yes", "on", "y", "t")
+_FALSE = ("0", "false", "no", "off", "n", "f")
+
+
+class ConfigError(ValueError):
+    """A recipe or command line that cannot be turned into arguments (unknown/duplicate key, bad value)."""
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate mapping keys instead of silently keeping the last one."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise ConfigError(
+                f"duplicate key {key!r} at line {key_node.start_mark.line + 1} "
+                f"(first given at line {seen[key] + 1}) in {node.start_mark.name}"
+            )
+        seen[key] = key_node.start_mark.line
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _field_types() -> dict[str, Any]:
+    hints: dict[str, Any] = {}
+    for cls in DATACLASSES:
+        type_hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            if f.init:
+                hints[f.name] = type_hints[f.name]
+    return hints
+
+
+def _union_args(tp: Any) -> tuple[Any, ...]:
+    origin = typing.get_origin(tp)
+    if origin is typing.Union or origin is types.UnionType:
+        return typing.get_args(tp)
+    return (tp,)
+
+
+def _to_bool(value: Any, key: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ConfigError(f"{key}: expected true/false, got {value!r}")
+
+
+def coerce(value: Any, tp: Any, key: str) -> Any:
+    """Cast a YAML or command-line value to the dataclass field type ``tp``."""
+    options = _union_args(tp)
+    base = {typing.get_origin(o) or o for o in options}
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if type(None) in options and (text.lower() in ("null", "~") or (str not in base and text.lower() == "none")):
+            return None
+        if bool in base:
+            return _to_bool(text, key)
+        if int in base and float not in base:
+            try:
+                return int(text)
+            except ValueError:
+                try:
+                    as_float = float(text)
+                except ValueError:
+                    as_float = None
+                if as_float is not None and as_float.is_integer():
+                    return int(as_float)
+                if str not in base:
+                    raise ConfigError(f"{key}: expected an integer, got {value!r}") from None
+        if float in base:
+            try:
+                number = float(text)
+            except ValueError:
+                if str not in base:
+                    raise ConfigError(f"{key}: expected a number, got {value!r}") from None
+            else:
+                return int(number) if int in base and number.is_integer() and "." not in text else number
+        if list in base:
+            loaded = yaml.load(text, Loader=_UniqueKeyLoader) if text.startswith("[") else None
+            if loaded is None:
+                loaded = [t for t in text.replace(",", " ").split() if t]
+            return coerce(loaded, tp, key)
+        if dict in base:
+            if not text.startswith("{"):
+                if str in base:
+                    return text
+                raise ConfigError(f"{key}: expected a mapping such as '{{\"a\": 1}}', got {value!r}")
+            try:
+                return json.loads(text)
+            except json.JSONDecodeError:
+                try:
+                    return yaml.load(text, Loader=_UniqueKeyLoader)
+                except yaml.YAMLError as e:
+                    raise ConfigError(f"{key}: cannot parse mapping {value!r}: {e}") from e
+        return value
+    if isinstance(value, bool):
+        if bool in base or str in base or not (base & {int, float}):
+            return value
+        raise ConfigError(f"{key}: expected a number, got {value!r}")
+    if isinstance(value, (int, float)):
+        if float in base and int not in base:
+            return float(value)
+        if int in base and float not in base:
+            if isinstance(value, float) and not value.is_integer():
+                raise ConfigError(f"{key}: expected an integer, got {value!r}")
+            return int(value)
+        if str in base and not (base & {int, float}):
+            return str(value)
+        return value
+    if isinstance(value, (list, tuple)):
+        if list in base:
+            item_types = [typing.get_args(o) for o in options if typing.get_origin(o) is list]
+            item_type = item_types[0][0] if item_types and item_types[0] else Any
+            return [v if item_type is Any else coerce(v, item_type, key) for v in value]
+        return list(value)
+    return value
+
+
+def _split_overrides(args: list[str]) -> list[tuple[str, Any]]:
+    """Command-line tokens to ``(key, value)`` pairs.
+
+    ``["--a", "1", "--b=2", "--flag", "--l", "3", "4"]`` ->
+    ``[("a", "1"), ("b", "2"), ("flag", "true"), ("l", ["3", "4"])]``.
+    """
+    pairs: list[tuple[str, Any]] = []
+    i = 0
+    while i < len(args):
+        token = args[i]
+        if not token.startswith("--") or token == "--":
+            raise ConfigError(f"expected --key value, got {token!r} (only one YAML file may be given, first)")
+        key, eq, inline = token[2:].partition("=")
+        key = key.replace("-", "_")
+        if eq:
+            pairs.append((key, inline))
+            i += 1
+            continue
+        values = []
+        i += 1
+        while i < len(args) and not args[i].startswith("--"):
+            values.append(args[i])
+            i += 1
+        pairs.append((key, "true" if not values else values[0] if len(values) == 1 else values))
+    return pairs
+
+
+def _unknown_key_error(key: str, known: typing.Iterable[str], where: str) -> ConfigError:
+    close = difflib.get_close_matches(key, list(known), n=3, cutoff=0.6)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    return ConfigError(f"unknown key {key!r} {where}{hint} (see `hf-ser train --help` for all keys)")
+
+
+def read_yaml(path: str | os.PathLike) -> dict[str, Any]:
+    """A recipe file as a flat mapping; duplicate keys and nested sections are errors."""
+    with open(path, encoding="utf-8") as f:
+        try:
+            data = yaml.load(f, Loader=_UniqueKeyLoader) or {}
+        except yaml.YAMLError as e:
+            raise ConfigError(f"{path}: not valid YAML: {e}") from e
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a recipe must be a mapping of keys to values, got {type(data).__name__}")
+    return data
+
+
+def load_config(argv: list[str], extra_fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    """YAML (first positional argument, or ``--config PATH``) plus ``--key value`` overrides, cast to field types.
+
+    ``extra_fields`` (name -> type) are keys accepted besides the training ones (``hf-ser cv``'s).
+    Returns the flat mapping of every key that was set, which is also what gets saved next to
+    the model (a recipe that reproduces the run).
+    """
+    argv = list(argv)
+    config_path = None
+    if argv and not argv[0].startswith("-"):
+        config_path, argv = argv[0], argv[1:]
+    pairs = _split_overrides(argv)
+    for key, value in pairs:
+        if key == "config":
+            if config_path is not None:
+                raise ConfigError("two config files given (positional and --config)")
+            config_path = value
+    pairs = [(k, v) for k, v in pairs if k != "config"]
+    hints = {**_field_types(), **(extra_fields or {})}
+    merged: dict[str, Any] = {}
+    if config_path is not None:
+        for key, value in read_yaml(config_path).items():
+            if key not in hints:
+                raise _unknown_key_error(key, hints, f"in {config_path}")
+            merged[key] = value
+    seen: set[str] = set()
+    for key, value in pairs:
+        if key not in hints:
+            raise _unknown_key_error(key, hints, "on the command line")
+        if key in seen:
+            raise ConfigError(f"--{key} given twice on the command line")
+        seen.add(key)
+        merged[key] = value
+    return {key: coerce(value, hints[key], key) for key, value in merged.items()}
+
+
+def build_arguments(config: dict[str, Any]) -> tuple[DataArguments, ModelArguments, SERTrainingArguments]:
+    """Instantiate the dataclasses from a flat mapping (their ``__post_init__`` checks run here)."""
+    parser = HfArgumentParser(DATACLASSES)
+    return tuple(parser.parse_dict(dict(config), allow_extra_keys=False))  # type: ignore[return-value]
+
+
+def parse_config(argv: list[str]) -> tuple[DataArguments, ModelArguments, SERTrainingArguments]:
+    """``(data_args, model_args, training_args)`` from ``[CONFIG.yaml] [--key value ...]``."""
+    return build_arguments(load_config(argv))
+
+
+def print_help(prog: str = "hf-ser train") -> None:
+    """Every key a recipe accepts, with its help text (HfArgumentParser's argparse help)."""
+    parser = HfArgumentParser(DATACLASSES, prog=prog)
+    parser.usage = f"{prog} CONFIG.yaml [--key value ...]"
+    parser.print_help(sys.stdout)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "value") and not isinstance(value, (int, float, str, bool)):
+        return value.value  # enums
+    if value is None or isinstance(value, (int, float, str, bool)):
+        return value
+    return str(value)
+
+
+def resolved_config(data_args: Any, model_args: Any, training_args: Any) -> dict[str, Any]:
+    """Every data/model field and the training fields that differ from TrainingArguments' defaults."""
+    out: dict[str, Any] = {}
+    for args in (data_args, model_args):
+        out.update({f.name: _plain(getattr(args, f.name)) for f in dataclasses.fields(args)})
+    out.update(training_overrides(training_args))
+    return out
+
+
+def training_overrides(training_args: Any) -> dict[str, Any]:
+    """Training fields that differ from SERTrainingArguments' defaults (for logs, cards and saved configs)."""
+    out = {}
+    for f in dataclasses.fields(SERTrainingArguments):
+        if not f.init or f.name.endswith("token") or f.name.startswith("_") or f.name in _DERIVED:
+            continue
+        default = f.default if f.default is not dataclasses.MISSING else None
+        if f.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
+            default = f.default_factory()  # type: ignore[misc]
+        value = getattr(training_args, f.name, None)
+        if _plain(value) != _plain(default):
+            out[f.name] = _plain(value)
+    return out
+
+
+def save_config(config: dict[str, Any], output_dir: str, filename: str = CONFIG_FILENAME) -> str:
+    """Write the flat config as YAML (it is itself a recipe that reproduces the run)."""
+    os.makedirs(output_dir, exist_ok=True)
+    path = os.path.join(output_dir, filename)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("# Resolved hf-ser training config (recipe + command-line overrides); reusable as a recipe.\n")
+        yaml.safe_dump(_plain(config), f, sort_keys=False, allow_unicode=True)
+    return path

@@ -1,0 +1,151 @@
+"""Recipe loading: YAML + overrides, casting, unknown/duplicate keys, cross-field checks."""
+
+import pytest
+
+from hf_ser.training.arguments import DataArguments, ModelArguments, SERTrainingArguments
+from hf_ser.training.config import ConfigError, build_arguments, load_config, parse_config, save_config
+
+
+@pytest.fixture
+def recipe(tmp_path):
+    path = tmp_path / "r.yaml"
+    path.write_text(
+        "# header\ncorpus: synthetic\nlearning_rate: 1e-3\nhead: cnn\nhead_channels: [16, 32]\n"
+        "corpus_options: {num_speakers: 4}\nnum_train_epochs: 2\noutput_dir: " + str(tmp_path / "out") + "\n"
+    )
+    return str(path)
+
+
+def test_yaml_then_overrides(recipe):
+    data, model, train = parse_config(
+        [
+            recipe,
+            "--learning_rate",
+            "3e-4",
+            "--head_kernel_sizes",
+            "5",
+            "3",
+            "--seed=7",
+            "--augment",
+            "--corpus_options",
+            '{"num_speakers": 5}',
+            "--max_duration_seconds",
+            "null",
+        ]
+    )
+    assert isinstance(data, DataArguments) and isinstance(model, ModelArguments)
+    assert isinstance(train, SERTrainingArguments)
+    assert train.learning_rate == pytest.approx(3e-4) and train.seed == 7
+    assert model.head_channels == [16, 32] and model.head_kernel_sizes == [5, 3]
+    assert data.augment is True and data.corpus_options == {"num_speakers": 5}
+    assert data.max_duration_seconds is None
+    # SER defaults: best checkpoint by validation UAR, eval follows save steps
+    assert train.metric_for_best_model == "uar" and train.load_best_model_at_end
+    assert train.eval_steps == train.save_steps
+    assert train.class_weighting == "balanced"
+
+
+def test_pyyaml_scientific_notation_is_a_float(recipe):
+    config = load_config([recipe])
+    assert config["learning_rate"] == pytest.approx(1e-3) and isinstance(config["learning_rate"], float)
+
+
+def test_config_flag_and_list_by_commas(recipe):
+    config = load_config(["--config", recipe, "--head_channels", "8,8,8"])
+    assert config["head_channels"] == [8, 8, 8]
+
+
+def test_unknown_key_suggests(recipe):
+    with pytest.raises(ConfigError, match="learnig_rate.*learning_rate"):
+        load_config([recipe, "--learnig_rate", "1"])
+
+
+def test_unknown_key_in_yaml(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("corpus: synthetic\nhaed: cnn\n")
+    with pytest.raises(ConfigError, match="haed"):
+        load_config([str(path)])
+
+
+def test_duplicate_keys(recipe, tmp_path):
+    with pytest.raises(ConfigError, match="twice"):
+        load_config([recipe, "--seed", "1", "--seed", "2"])
+    path = tmp_path / "dup.yaml"
+    path.write_text("corpus: synthetic\nseed: 1\nseed: 2\n")
+    with pytest.raises(ConfigError, match="duplicate key 'seed'"):
+        load_config([str(path)])
+
+
+def test_bad_values_name_the_field(recipe):
+    with pytest.raises(ConfigError, match="seed"):
+        load_config([recipe, "--seed", "abc"])
+    with pytest.raises(ConfigError, match="augment"):
+        load_config([recipe, "--augment", "maybe"])
+
+
+@pytest.mark.parametrize(
+    ("override", "field"),
+    [
+        ({"class_weighting": "inverse"}, "class_weighting"),
+        ({"head": "transformer"}, "head"),
+        ({"test_size": 0.6, "validation_size": 0.5}, "validation_size"),
+        ({"speed_range": [1.2, 0.9]}, "speed_range"),
+        ({"noise_prob": 1.5}, "noise_prob"),
+        ({"frontend": "encoder"}, "frontend=encoder"),
+        ({"frontend": "mfcc", "encoder_name_or_path": "facebook/wav2vec2-base"}, "frontend"),
+        ({"use_lora": True}, "use_lora"),
+        ({"balanced_sampling": True}, "balanced_sampling"),
+        ({"head_channels": [8, 8], "head_kernel_sizes": [3, 3, 3]}, "head_kernel_sizes"),
+        ({"early_stopping_patience": 0}, "early_stopping_patience"),
+        ({"encoder_config": {"hidden_size": 8}, "frontend": "encoder"}, "encoder_config"),
+    ],
+)
+def test_cross_field_checks(override, field):
+    with pytest.raises(ValueError, match=field):
+        build_arguments({"corpus": "synthetic", "output_dir": "/tmp/x", **override})
+
+
+def test_corpus_is_required():
+    with pytest.raises(ValueError, match="corpus"):
+        build_arguments({"output_dir": "/tmp/x"})
+
+
+def test_config_kwargs_only_set_fields():
+    _, model, _ = build_arguments({"corpus": "synthetic", "head": "lstm", "n_mfcc": 20, "use_lora": False})
+    assert model.config_kwargs() == {"head": "lstm", "n_mfcc": 20}
+
+
+def test_model_arguments_mirror_serconfig():
+    """Every SERConfig-mirroring ModelArguments field is a real SERConfig argument."""
+    import dataclasses
+    import inspect
+
+    from hf_ser.modeling import SERConfig
+
+    params = set(inspect.signature(SERConfig.__init__).parameters)
+    own = {"model_name_or_path", "do_normalize", "use_lora"}
+    mirrored = [
+        f.name for f in dataclasses.fields(ModelArguments) if f.name not in own and not f.name.startswith("lora_")
+    ]
+    assert [n for n in mirrored if n not in params] == []
+
+
+def test_save_config_roundtrip(recipe, tmp_path):
+    config = load_config([recipe, "--seed", "3"])
+    path = save_config(config, str(tmp_path / "saved"))
+    assert load_config([path]) == config
+
+
+def test_help(capsys):
+    from hf_ser.training.run import main
+
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert "--class_weighting" in out and "--max_duration_seconds" in out and "--head" in out
+
+
+def test_cli_error_exit_code(recipe, capsys):
+    from hf_ser.training.run import main
+
+    assert main([recipe, "--nope", "1"]) == 2
+    assert "unknown key 'nope'" in capsys.readouterr().err
