@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 import numpy as np
 import pytest
@@ -10,6 +11,8 @@ import pytest
 # Tests never touch the network: the Hub client fails fast instead of hanging.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+# Feature caches of test runs (and of the CLIs they start) stay out of the user's ~/.cache.
+os.environ.setdefault("HF_SER_CACHE", tempfile.mkdtemp(prefix="hf-ser-test-cache-"))
 
 
 @pytest.fixture

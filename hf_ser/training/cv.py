@@ -194,16 +194,19 @@ def cv_field_types() -> dict[str, Any]:
     return {f.name: hints[f.name] for f in dataclasses.fields(CVArguments)}
 
 
+# CV keys that one training run honours too (the feature cache).
+_SINGLE_RUN_CV_KEYS = ("cache_features", "cache_dir", "cache_dtype")
 # CV keys that change what a model learns or is tested on: one training run cannot honour them.
 _RESULT_CHANGING_CV_KEYS = ("speaker_normalization", "test_corpus", "test_data_dir", "test_corpus_options", "data_dirs")
 
 
-def strip_cv_keys(config: dict[str, Any]) -> dict[str, Any]:
-    """A training config without the CV keys a recipe may carry (``hf-ser train`` on a CV recipe).
+def split_cv_keys(config: dict[str, Any]) -> tuple[dict[str, Any], CVArguments]:
+    """``hf-ser train`` on a recipe that also carries CV keys: ``(training keys, CV arguments)``.
 
-    Fold and cache settings only shape how ``hf-ser cv`` runs; they are dropped with a note. A
-    key that would change the results (per-speaker normalisation, cross-corpus test sets) at a
-    non-default value is an error rather than an option silently ignored.
+    The feature-cache keys apply to one training run as well; fold settings only shape how
+    ``hf-ser cv`` runs and are dropped with a note. A key that would change the results
+    (per-speaker normalisation, cross-corpus test sets) at a non-default value is an error rather
+    than an option silently ignored: a single saved model has no test speaker's statistics.
     """
     from .config import ConfigError
 
@@ -214,10 +217,12 @@ def strip_cv_keys(config: dict[str, Any]) -> dict[str, Any]:
                 f"{key}={config[key]!r} is a cross-validation option: run `hf-ser cv`, or train one model "
                 f"with --{key} {getattr(defaults, key)}"
             )
-    dropped = sorted(k for k in config if k in cv_field_types())
-    if dropped:
-        logger.info("cross-validation keys not used by a single training run: %s", ", ".join(dropped))
-    return {k: v for k, v in config.items() if k not in cv_field_types()}
+    cv_keys = {k: v for k, v in config.items() if k in cv_field_types()}
+    unused = sorted(set(cv_keys) - set(_SINGLE_RUN_CV_KEYS))
+    if unused:
+        logger.info("cross-validation keys not used by a single training run: %s", ", ".join(unused))
+    cv_args = CVArguments(**{k: v for k, v in cv_keys.items() if k in _SINGLE_RUN_CV_KEYS})
+    return {k: v for k, v in config.items() if k not in cv_keys}, cv_args
 
 
 def load_cv_config(argv: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -527,16 +527,30 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or any(a in ("-h", "--help") for a in argv):
         print_help()
         return 0
-    from .cv import cv_field_types, strip_cv_keys
+    from .cv import CVPlan, cv_field_types, prepare_cache, split_cv_keys
 
     try:
-        config = strip_cv_keys(load_config(argv, extra_fields=cv_field_types()))
+        config, cv_args = split_cv_keys(load_config(argv, extra_fields=cv_field_types()))
         data_args, model_args, training_args = build_arguments(config)
     except (ConfigError, ValueError, OSError) as e:
         print(f"hf-ser train: error: {e}", file=sys.stderr)
         return 2
     try:
-        train(data_args, model_args, training_args, config=config)
+        setup_logging(training_args)
+        dd = load_data(data_args, training_args)
+        # Cached front-end features when that is exact (frozen encoder, or MFCC/functionals without
+        # waveform augmentation): computed once instead of every epoch. The main process fills the cache.
+        plan = CVPlan("speaker split", None, [], list(dd["train"].features["emotion"].names), cross_corpus=dd)
+        with training_args.main_process_first(desc="feature cache"):
+            collator_factory, _ = prepare_cache(plan, data_args, model_args, training_args, cv_args)
+        train(
+            data_args,
+            model_args,
+            training_args,
+            dataset=plan.cross_corpus,
+            config=config,
+            collator_factory=collator_factory,
+        )
     finally:
         import torch.distributed as dist
 
