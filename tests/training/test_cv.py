@@ -5,56 +5,20 @@ Every run is tiny: 4 synthetic speakers x 4 emotions x 2 clips, a 13-MFCC frame 
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, f1_score, recall_score
 
-from hf_ser.training import cv, run
+from hf_ser.training import cv
 
-# Training on cached features needs `collator_factory` in hf_ser.training.run.train (see cache.py).
-needs_cache_hook = pytest.mark.skipif(
-    "collator_factory" not in inspect.signature(run.train).parameters,
-    reason="hf_ser.training.run.train lacks the collator_factory hook for cached features",
-)
-
-NUM_SPEAKERS = 4
-TINY = """\
-corpus: synthetic
-corpus_options: {num_speakers: 4, utterances_per_emotion: 2}
-frontend: mfcc
-n_mfcc: 13
-n_mels: 26
-feature_normalization: none
-head: mlp
-head_hidden_size: 16
-pooling: stats
-seed: 0
-learning_rate: 3.0e-2
-per_device_train_batch_size: 8
-per_device_eval_batch_size: 8
-max_steps: 8
-save_steps: 4
-logging_steps: 4
-early_stopping_patience: null
-report_to: none
-disable_tqdm: true
-"""
-
-
-def tiny_argv(tmp_path: Path, out: str = "out", **overrides) -> list[str]:
-    recipe = tmp_path / "tiny.yaml"
-    if not recipe.exists():
-        recipe.write_text(TINY)
-    argv = [str(recipe), "--output_dir", str(tmp_path / out), "--cache_dir", str(tmp_path / "cache")]
-    for key, value in overrides.items():
-        argv += [f"--{key}", str(value)]
-    return argv
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tiny_cv import NUM_SPEAKERS, tiny_argv  # noqa: E402
 
 
 def load(out: Path) -> dict:
@@ -152,7 +116,6 @@ def test_changed_config_is_refused_unless_overwrite(loso_run: Path, tmp_path: Pa
     assert load(out)["pooled"] == load(loso_run)["pooled"]
 
 
-@needs_cache_hook
 def test_k_speaker_folds_with_speaker_normalization(tmp_path: Path):
     assert cv.main(tiny_argv(tmp_path, num_folds=2, speaker_normalization="speaker_z")) == 0
     r = load(tmp_path / "out")
@@ -162,7 +125,6 @@ def test_k_speaker_folds_with_speaker_normalization(tmp_path: Path):
     assert "transductive" in (tmp_path / "out" / cv.CV_SUMMARY).read_text()
 
 
-@needs_cache_hook
 def test_bad_cv_keys_are_errors(tmp_path: Path, capsys):
     assert cv.main(tiny_argv(tmp_path, num_fold=3)) == 2
     assert "num_folds" in capsys.readouterr().err  # suggests the closest key
