@@ -255,8 +255,12 @@ def main(argv: list[str] | None = None) -> int:
 
     from .corpora import load_corpus
 
-    model = AutoModelForAudioClassification.from_pretrained(args.model, trust_remote_code=args.trust_remote_code)
-    feature_extractor = AutoFeatureExtractor.from_pretrained(args.model, trust_remote_code=args.trust_remote_code)
+    try:
+        model = AutoModelForAudioClassification.from_pretrained(args.model, trust_remote_code=args.trust_remote_code)
+        feature_extractor = AutoFeatureExtractor.from_pretrained(args.model, trust_remote_code=args.trust_remote_code)
+    except (OSError, ValueError) as e:
+        print(f"hf-ser evaluate: error: cannot load model {args.model!r}: {e}", file=sys.stderr)
+        return 2
     labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
     # The split the model was trained with (train_config.yaml next to it), so "test" means its test speakers.
     trained = _training_config(args.model) if os.path.isdir(args.model) else {}
