@@ -259,26 +259,26 @@ class CVPlan:
     dataset: Any  # datasets.Dataset of every clip involved (speaker CV) or None
     folds: list[Any]  # hf_ser.corpora.Fold
     labels: list[str]
-    cross_corpus: Any = None  # DatasetDict (cross-corpus protocol)
+    fixed_splits: Any = None  # one train/validation/test DatasetDict for every fold (cross-corpus, single split)
 
     def fold_dataset(self, index: int):
-        if self.cross_corpus is not None:
-            return self.cross_corpus
+        if self.fixed_splits is not None:
+            return self.fixed_splits
         from ..corpora import fold_split
 
         return fold_split(self.dataset, self.folds[index])
 
     def all_clips(self, columns: list[str]):
         """``columns`` of every clip any fold trains, validates or tests on (feature cache, speaker stats)."""
-        if self.cross_corpus is None:
+        if self.fixed_splits is None:
             return self.dataset.select_columns(columns)
         import datasets
 
-        return datasets.concatenate_datasets([ds.select_columns(columns) for ds in self.cross_corpus.values()])
+        return datasets.concatenate_datasets([ds.select_columns(columns) for ds in self.fixed_splits.values()])
 
     def num_rows(self) -> int:
-        if self.cross_corpus is not None:
-            return len(self.cross_corpus["test"])
+        if self.fixed_splits is not None:
+            return len(self.fixed_splits["test"])
         return len(self.dataset)
 
 
@@ -316,7 +316,7 @@ def build_plan(data_args: DataArguments, cv_args: CVArguments) -> CVPlan:
         spk = {k: sorted(set(dd[k]["speaker_id"])) for k in dd}
         fold = Fold(spk["test"], spk["validation"], spk["train"])
         protocol = f"cross-corpus: train {'+'.join(names)}, test {cv_args.test_corpus}"
-        return CVPlan(protocol, None, [fold], list(dd["train"].features["emotion"].names), cross_corpus=dd)
+        return CVPlan(protocol, None, [fold], list(dd["train"].features["emotion"].names), fixed_splits=dd)
 
     if len(names) > 1 and not data_args.classes:
         raise ValueError(f"corpus={data_args.corpus!r} joins several corpora: set classes (e.g. 4class)")
@@ -545,9 +545,9 @@ def prepare_cache(plan: CVPlan, data_args, model_args, training_args, cv_args):
         return None, {"enabled": False, "reason": reason}
     cache = FeatureCache.for_model(model, cv_args.cache_dir, cv_args.cache_dtype)
     # Number the clips by audio hash everywhere the folds will look them up.
-    if plan.cross_corpus is not None:
-        for split in list(plan.cross_corpus):
-            plan.cross_corpus[split] = add_feature_keys(plan.cross_corpus[split])
+    if plan.fixed_splits is not None:
+        for split in list(plan.fixed_splits):
+            plan.fixed_splits[split] = add_feature_keys(plan.fixed_splits[split])
     else:
         plan.dataset = add_feature_keys(plan.dataset)
     clips = plan.all_clips(["audio", "speaker_id", KEY_COLUMN])

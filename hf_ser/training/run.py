@@ -540,14 +540,14 @@ def main(argv: list[str] | None = None) -> int:
         dd = load_data(data_args, training_args)
         # Cached front-end features when that is exact (frozen encoder, or MFCC/functionals without
         # waveform augmentation): computed once instead of every epoch. The main process fills the cache.
-        plan = CVPlan("speaker split", None, [], list(dd["train"].features["emotion"].names), cross_corpus=dd)
+        plan = CVPlan("speaker split", None, [], list(dd["train"].features["emotion"].names), fixed_splits=dd)
         with training_args.main_process_first(desc="feature cache"):
             collator_factory, _ = prepare_cache(plan, data_args, model_args, training_args, cv_args)
         train(
             data_args,
             model_args,
             training_args,
-            dataset=plan.cross_corpus,
+            dataset=plan.fixed_splits,
             config=config,
             collator_factory=collator_factory,
         )
