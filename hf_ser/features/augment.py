@@ -1,4 +1,5 @@
-"""On-the-fly waveform augmentation for training clips: speed, pitch shift, additive noise, gain.
+"""Waveform augmentation for training clips: on the fly (speed, pitch shift, additive noise, gain) and
+fixed speed-perturbed copies of the training split (:func:`add_speed_perturbed_copies`).
 
 Applied by the training collator to training clips only (never to validation or test), with
 randomness drawn from a ``numpy.random.Generator`` the caller seeds. The training collator derives
@@ -16,6 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import torch
@@ -128,3 +130,33 @@ class WaveformAugmenter:
         if u[3] < self.noise_prob:
             x = add_noise(x, snr, rng)
         return x
+
+
+SPEED_COLUMN = "speed"
+
+
+def speed_key(key: str, factor: float) -> str:
+    """Feature-cache key of a clip's speed-perturbed copy (the clip's own key for factor 1)."""
+    return key if factor == 1.0 else f"{key}-speed{factor:g}"
+
+
+def add_speed_perturbed_copies(dataset: Any, factors: list[float], key_column: str = "feature_key") -> Any:
+    """``dataset`` followed by one copy per factor, with a ``speed`` column (1.0 on the originals).
+
+    The collators play a row ``speed`` times faster (:func:`change_speed`) before the front end; a
+    ``feature_key`` column, when present, gets each copy's own cache key (:func:`speed_key`)."""
+    import datasets
+
+    def tag(factor: float):
+        def fn(batch: dict[str, list]) -> dict[str, list]:
+            out = {SPEED_COLUMN: [factor] * len(batch[next(iter(batch))])}
+            if key_column in batch:
+                out[key_column] = [speed_key(k, factor) for k in batch[key_column]]
+            return out
+
+        return fn
+
+    if SPEED_COLUMN in dataset.column_names:
+        raise ValueError(f"the training split already has a {SPEED_COLUMN!r} column: speed copies added twice")
+    copies = [dataset.map(tag(f), batched=True, desc=f"speed x{f:g}") for f in [1.0, *factors]]
+    return datasets.concatenate_datasets(copies)

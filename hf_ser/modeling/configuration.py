@@ -14,7 +14,9 @@ FRONTENDS = ("mfcc", "logmel", "encoder", "functionals")
 HEADS = ("mlp", "cnn", "lstm", "cnn_lstm", "parallel")
 POOLINGS = ("mean", "attention", "stats")
 FEATURE_NORMALIZATIONS = ("utterance", "none")
-WHISPER_INPUTS = ("real_length", "padded_30s")
+WHISPER_INPUTS = ("real_length", "padded")
+LAYER_COMBINATIONS = ("none", "weighted_sum", "concat", "ensemble")
+ENCODER_POOLINGS = ("none", "mean")
 HEAD_NORMS = ("none", "batch", "layer")
 HEAD_ACTIVATIONS = ("relu", "gelu")
 # 12 statistics x (40 MFCC + 64 log-mel + 8 LLDs, and their deltas) + voiced log-F0 and its delta + 2
@@ -39,11 +41,17 @@ class SERConfig(PretrainedConfig):
           `feature_normalization` ("utterance": per-utterance mean/variance over real frames, or "none").
         - `"encoder"`: a pretrained speech encoder (wav2vec2, HuBERT, WavLM, data2vec-audio, Whisper) by
           `encoder_name_or_path`; `encoder_config` (dict) is filled when the encoder is first loaded so a saved
-          model rebuilds it offline. `use_weighted_layer_sum` (softmax-weighted sum of hidden states),
-          `encoder_layers` (hidden-state indices to use: 0 = embeddings, i = after layer i; None = all with the
-          layer sum, else the last), `freeze_encoder`, `freeze_feature_encoder`, `whisper_input`
-          ("real_length": run Whisper on the clip's own length with sliced positional embeddings;
-          "padded_30s": the HF way, pad to 30 s and cut the output back).
+          model rebuilds it offline. `encoder_layers` (hidden-state indices to use: 0 = embeddings, i = after
+          layer i; None = all when layers are combined, else the last) and `layer_combination` ("none": one
+          hidden state; "weighted_sum": learned softmax-weighted sum; "concat": concatenated along features;
+          "ensemble": one head per layer, trained together, predictions averaged as log-probabilities).
+          `encoder_pooling` ("none": frame sequences to the head; "mean": each hidden state averaged over the
+          clip's real frames inside the front end, so the head sees one frame and a cache holds one vector per
+          layer and clip). `freeze_encoder`, `freeze_feature_encoder`, `whisper_input` ("real_length": run
+          Whisper on the clip's own length with sliced positional embeddings; "padded": zero-pad shorter clips
+          to `whisper_pad_seconds` (30 = the HF way; longer clips run on their own length) and cut the output
+          back to the real frames). The deep Whisper layers were trained on 30 s windows and lose accuracy on
+          short inputs: on EMO-DB 10 s padding keeps their accuracy at a third of the 30 s cost.
         - `"functionals"`: one vector of 2714 utterance-level functionals per clip (12 statistics of 40 MFCC,
           64 log-mel and 10 prosodic / spectral LLDs and their deltas, voiced log-F0, voiced fraction, log
           duration), computed in torch from the raw waveform (`n_fft`, `win_length_ms`, `hop_length_ms` set the
@@ -98,11 +106,13 @@ class SERConfig(PretrainedConfig):
         num_time_masks: int = 2,
         encoder_name_or_path: str | None = None,
         encoder_config: dict | None = None,
-        use_weighted_layer_sum: bool = False,
+        layer_combination: str = "none",
         encoder_layers: int | list[int] | None = None,
+        encoder_pooling: str = "none",
         freeze_encoder: bool = False,
         freeze_feature_encoder: bool = True,
-        whisper_input: str = "real_length",
+        whisper_input: str = "padded",
+        whisper_pad_seconds: float = 10.0,
         functionals_pitch_threshold: float = 0.45,
         functionals_energy_threshold: float = 0.02,
         functionals_f0_min: float = 60.0,
@@ -142,11 +152,13 @@ class SERConfig(PretrainedConfig):
         self.num_time_masks = num_time_masks
         self.encoder_name_or_path = encoder_name_or_path
         self.encoder_config = dict(encoder_config) if encoder_config is not None else None
-        self.use_weighted_layer_sum = use_weighted_layer_sum
+        self.layer_combination = layer_combination
         self.encoder_layers = encoder_layers if encoder_layers is None else _int_list(encoder_layers, "encoder_layers")
+        self.encoder_pooling = encoder_pooling
         self.freeze_encoder = freeze_encoder
         self.freeze_feature_encoder = freeze_feature_encoder
         self.whisper_input = whisper_input
+        self.whisper_pad_seconds = whisper_pad_seconds
         self.functionals_pitch_threshold = functionals_pitch_threshold
         self.functionals_energy_threshold = functionals_energy_threshold
         self.functionals_f0_min = functionals_f0_min
@@ -193,6 +205,10 @@ class SERConfig(PretrainedConfig):
         choice("pooling", POOLINGS)
         choice("feature_normalization", FEATURE_NORMALIZATIONS)
         choice("whisper_input", WHISPER_INPUTS)
+        choice("layer_combination", LAYER_COMBINATIONS)
+        choice("encoder_pooling", ENCODER_POOLINGS)
+        if not isinstance(self.whisper_pad_seconds, (int, float)) or not 0 < self.whisper_pad_seconds <= 30:
+            raise ValueError(f"whisper_pad_seconds must be in (0, 30], got {self.whisper_pad_seconds!r}")
         choice("head_norm", HEAD_NORMS)
         choice("head_activation", HEAD_ACTIVATIONS)
         for field in ("sampling_rate", "n_mfcc", "n_mels", "win_length_ms", "hop_length_ms", "head_hidden_size"):
@@ -250,13 +266,15 @@ class SERConfig(PretrainedConfig):
             raise ValueError("encoder_name_or_path must be set when frontend='encoder'")
         if self.encoder_config is not None and "model_type" not in self.encoder_config:
             raise ValueError("encoder_config must be a config dict with a 'model_type'")
+        if self.spec_augment and self.layer_combination == "ensemble":
+            raise ValueError("spec_augment masks one frame sequence; layer_combination='ensemble' has one per layer")
         if self.encoder_layers is not None:
             if any(i < 0 for i in self.encoder_layers) or not self.encoder_layers:
                 raise ValueError(f"encoder_layers must be non-negative hidden-state indices, got {self.encoder_layers}")
-            if len(self.encoder_layers) > 1 and not self.use_weighted_layer_sum:
+            if len(self.encoder_layers) > 1 and self.layer_combination == "none":
                 raise ValueError(
-                    f"encoder_layers lists {len(self.encoder_layers)} layers; set use_weighted_layer_sum=True "
-                    "or name a single layer"
+                    f"encoder_layers lists {len(self.encoder_layers)} layers; set layer_combination "
+                    "(weighted_sum, concat or ensemble) or name a single layer"
                 )
         if (
             self.class_weights is not None

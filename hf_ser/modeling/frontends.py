@@ -232,8 +232,8 @@ class EncoderFrontend(nn.Module):
 
     Masking rules:
     - Whisper: the log-mel is computed here; `real_length` runs each clip on its own frames (positional
-      embeddings sliced), grouping clips of equal length; `padded_30s` pads every clip to 30 s (HF way).
-      Output is cut to each clip's real frames.
+      embeddings sliced), grouping clips of equal length; `padded` zero-pads shorter clips to
+      `whisper_pad_seconds` (30 s is the HF way). Output is cut to each clip's real frames.
     - wav2vec2-style encoders with `feat_extract_norm == "group"` were trained without attention masks and
       their group norm spans the time axis, so zero padding changes the output: clips are run in groups
       of equal length without padding or mask.
@@ -258,13 +258,15 @@ class EncoderFrontend(nn.Module):
         n_hidden = self.num_hidden_states(enc_cfg)
         layers = config.encoder_layers
         if layers is None:
-            layers = list(range(n_hidden)) if config.use_weighted_layer_sum else [n_hidden - 1]
+            layers = list(range(n_hidden)) if config.layer_combination != "none" else [n_hidden - 1]
         if max(layers) >= n_hidden:
             raise ValueError(f"encoder_layers {layers} out of range: the encoder has {n_hidden} hidden states")
         self.layers = list(layers)
         self.hidden_size = enc_cfg.get("d_model") if self.is_whisper else enc_cfg.get("hidden_size")
         if self.is_whisper:
             self.logmel = WhisperLogMel(enc_cfg.get("num_mel_bins", 80), config.sampling_rate)
+            # the longest input the positional embeddings cover (30 s for every released Whisper)
+            self.max_samples = min(WHISPER_SAMPLES_30S, 2 * 160 * int(enc_cfg.get("max_source_positions", 1500)))
 
     @staticmethod
     def num_hidden_states(enc_cfg: dict) -> int:
@@ -282,7 +284,7 @@ class EncoderFrontend(nn.Module):
     # ---------------------------------------------------------------- lengths
     def frame_lengths(self, lengths: torch.Tensor) -> torch.Tensor:
         if self.is_whisper:
-            mel_frames = torch.div(lengths.clamp(min=400, max=WHISPER_SAMPLES_30S), 160, rounding_mode="floor")
+            mel_frames = torch.div(lengths.clamp(min=400, max=self.max_samples), 160, rounding_mode="floor")
             return torch.div(mel_frames - 1, 2, rounding_mode="floor") + 1
         encoder = self.encoder
         base = encoder.get_base_model() if hasattr(encoder, "get_base_model") else encoder
@@ -290,15 +292,20 @@ class EncoderFrontend(nn.Module):
 
     # ---------------------------------------------------------------- forward
     def forward(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None) -> tuple:
-        """-> (hidden [B, L, T, D] for the selected layers, frame mask [B, T])."""
+        """-> (hidden [B, L, T, D] for the selected layers, frame mask [B, T]); with `encoder_pooling="mean"`
+        each layer averaged over the real frames: ([B, L, 1, D], all-True [B, 1])."""
         lengths = sample_lengths(input_values, attention_mask)
         if attention_mask is not None:
             input_values = input_values * attention_mask.to(input_values.dtype)
         if self.is_whisper:
-            if self.config.whisper_input == "padded_30s":
-                hidden = self._whisper_padded(input_values)
-            else:
-                hidden = self._by_length_groups(input_values, lengths, self._whisper_real_length)
+            run_lengths = lengths
+            if self.config.whisper_input == "padded":
+                # zero padding up to the window: clips shorter than it become one group of equal length
+                pad_to = min(self.max_samples, round(self.config.whisper_pad_seconds * self.config.sampling_rate))
+                if input_values.shape[-1] < pad_to:
+                    input_values = nn.functional.pad(input_values, (0, pad_to - input_values.shape[-1]))
+                run_lengths = lengths.clamp(min=pad_to)
+            hidden = self._by_length_groups(input_values, run_lengths, self._whisper_encode_samples)
         elif self.use_mask:
             hidden = self._ssl(input_values, attention_mask)
         else:
@@ -310,6 +317,9 @@ class EncoderFrontend(nn.Module):
             hidden = nn.functional.pad(hidden, (0, 0, 0, t - hidden.shape[2]))
         mask = lengths_to_mask(frames, t)
         hidden = hidden * mask[:, None, :, None].to(hidden.dtype)
+        if getattr(self.config, "encoder_pooling", "none") == "mean":
+            hidden = hidden.sum(dim=2, keepdim=True) / frames.to(hidden.dtype)[:, None, None, None]
+            mask = torch.ones(hidden.shape[0], 1, dtype=torch.bool, device=hidden.device)
         return hidden, mask
 
     def _by_length_groups(self, x: torch.Tensor, lengths: torch.Tensor, run) -> torch.Tensor:
@@ -332,15 +342,10 @@ class EncoderFrontend(nn.Module):
         out = self.encoder(x.to(next(self.encoder.parameters()).dtype), **kwargs)
         return torch.stack([out.hidden_states[i] for i in self.layers], dim=1)
 
-    def _whisper_padded(self, x: torch.Tensor) -> torch.Tensor:
-        x = x[:, :WHISPER_SAMPLES_30S]
-        x = nn.functional.pad(x, (0, WHISPER_SAMPLES_30S - x.shape[-1]))
-        return self._whisper_encode(self.logmel(x))
-
-    def _whisper_real_length(self, x: torch.Tensor) -> torch.Tensor:
-        if x.shape[-1] > WHISPER_SAMPLES_30S:
-            logger.warning("Whisper input longer than 30 s (%d samples): truncated", x.shape[-1])
-            x = x[:, :WHISPER_SAMPLES_30S]
+    def _whisper_encode_samples(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[-1] > self.max_samples:
+            logger.warning("Whisper input longer than %d samples (%d): truncated", self.max_samples, x.shape[-1])
+            x = x[:, : self.max_samples]
         if x.shape[-1] < 400:
             x = nn.functional.pad(x, (0, 400 - x.shape[-1]))
         return self._whisper_encode(self.logmel(x))

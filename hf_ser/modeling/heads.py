@@ -260,3 +260,25 @@ class SERHead(nn.Module):
             h, m = self.conv(x, mask)
             pooled = torch.cat([self.pool(h, m), self.lstm_pool(self.lstm(x, mask), mask)], dim=-1)
         return self.classifier(self.dropout(pooled))
+
+
+class LayerEnsembleHead(nn.Module):
+    """One `SERHead` per encoder layer (`layer_combination="ensemble"`): ([B, L, T, D], mask) -> [B, L, C].
+
+    Each layer's head is trained on its own labels (the model averages their losses and, for the prediction,
+    their log-probabilities). Encoder layers carry complementary cues (lower ones prosody and voice, upper ones
+    phonetic context), and averaging layer-wise classifiers uses them all without letting a joint linear model
+    over every layer overfit the training speakers."""
+
+    def __init__(self, config: Any, input_dim: int, num_layers: int) -> None:
+        super().__init__()
+        self.heads = nn.ModuleList(SERHead(config, input_dim) for _ in range(num_layers))
+
+    @property
+    def classifier(self) -> nn.Linear:
+        return self.heads[0].classifier
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 4 or x.shape[1] != len(self.heads):
+            raise ValueError(f"expected [B, {len(self.heads)}, T, D] features, got {tuple(x.shape)}")
+        return torch.stack([head(x[:, i], mask) for i, head in enumerate(self.heads)], dim=1)

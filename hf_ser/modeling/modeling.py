@@ -2,7 +2,7 @@
 
 The forward pass is split in two so frozen-encoder features can be cached:
 `compute_frontend(input_values, attention_mask) -> (features, frame_mask)` and
-`classify_frontend(features, frame_mask, labels) -> SequenceClassifierOutput`.
+`classify_frontend(features, frame_mask, labels) -> SERClassifierOutput`.
 
 This file (with its relative imports) is copied next to saved models and loaded with
 ``trust_remote_code=True`` by users without hf-ser: it imports only torch, torchaudio and transformers.
@@ -11,6 +11,7 @@ This file (with its relative imports) is copied next to saved models and loaded 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Iterable, Mapping  # noqa: UP035 (saved next to models: standard library kept to typing)
 
 import torch
@@ -26,9 +27,18 @@ from .frontends import (
     build_encoder,
     load_pretrained_encoder,
 )
-from .heads import SERHead
+from .heads import LayerEnsembleHead, SERHead
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass
+class SERClassifierOutput(SequenceClassifierOutput):
+    """`SequenceClassifierOutput` plus, in training with `layer_combination="ensemble"`, each layer's head's
+    logits `layer_logits` [B, L, C]: every head is trained on the labels (a trainer's own loss must use them;
+    `logits` are the ensemble's mean log-probabilities)."""
+
+    layer_logits: torch.FloatTensor | None = None
 
 
 class WeightedLayerSum(nn.Module):
@@ -109,24 +119,32 @@ class SERForAudioClassification(SERPreTrainedModel):
                 encoder = build_encoder(config.encoder_config)
             self.encoder = encoder
             self.frontend = EncoderFrontend(config, encoder)
-            feature_dim = self.frontend.hidden_size
-            if config.use_weighted_layer_sum:
-                self.layer_sum = WeightedLayerSum(len(self.frontend.layers))
+            hidden_size, n_layers = self.frontend.hidden_size, len(self.frontend.layers)
+            # standardisation is per layer and dimension, before the layers are combined
+            stats_shape = (n_layers, hidden_size) if config.layer_combination != "none" else (hidden_size,)
+            head_dim = hidden_size * n_layers if config.layer_combination == "concat" else hidden_size
+            if config.layer_combination == "weighted_sum":
+                self.layer_sum = WeightedLayerSum(n_layers)
         elif config.frontend == "functionals":
             self.frontend = FunctionalsFrontend(config)
-            feature_dim = self.frontend.output_dim
+            head_dim = self.frontend.output_dim
+            stats_shape = (head_dim,)
         else:
             self.frontend = SpectralFrontend(config)
-            feature_dim = self.frontend.output_dim
+            head_dim = self.frontend.output_dim
+            stats_shape = (head_dim,)
         if getattr(config, "feature_standardization", False):
             # set from the training set by the trainer (set_feature_statistics / fit_feature_statistics); saved
             # with the weights, so a loaded model standardises exactly as in training
-            self.register_buffer("feature_mean", torch.zeros(feature_dim))
-            self.register_buffer("feature_std", torch.ones(feature_dim))
+            self.register_buffer("feature_mean", torch.zeros(stats_shape))
+            self.register_buffer("feature_std", torch.ones(stats_shape))
             self.register_buffer("feature_statistics_count", torch.zeros(()))
         self._warned_unset_statistics = False
         self.spec_augment = SpecAugment(config) if config.spec_augment else None
-        self.head = SERHead(config, feature_dim)
+        if config.frontend == "encoder" and config.layer_combination == "ensemble":
+            self.head = LayerEnsembleHead(config, head_dim, n_layers)
+        else:
+            self.head = SERHead(config, head_dim)
         self._class_weights: torch.Tensor | None = None
         self.post_init()
         if pretrained_state is not None:  # never let weight init touch the pretrained encoder
@@ -203,12 +221,14 @@ class SERForAudioClassification(SERPreTrainedModel):
         `count`: how many frames / clips they were computed from (recorded; > 0 marks them as set)."""
         if not self.uses_feature_standardization():
             raise ValueError("feature_standardization is off in this model's config")
-        mean = torch.as_tensor(mean, dtype=torch.float64).flatten()
-        std = torch.as_tensor(std, dtype=torch.float64).flatten()
-        if mean.shape != self.feature_mean.shape or std.shape != self.feature_std.shape:
+        mean = torch.as_tensor(mean, dtype=torch.float64)
+        std = torch.as_tensor(std, dtype=torch.float64)
+        if mean.numel() != self.feature_mean.numel() or std.numel() != self.feature_std.numel():
             raise ValueError(
-                f"feature statistics must have {self.feature_mean.numel()} values, got {mean.numel()} and {std.numel()}"
+                f"feature statistics must have {self.feature_mean.numel()} values "
+                f"(shape {tuple(self.feature_mean.shape)}), got {mean.numel()} and {std.numel()}"
             )
+        mean, std = mean.reshape(self.feature_mean.shape), std.reshape(self.feature_std.shape)
         if not (torch.isfinite(mean).all() and torch.isfinite(std).all()):
             raise ValueError("feature statistics must be finite")
         std = torch.where(std < eps, torch.ones_like(std), std)
@@ -220,7 +240,8 @@ class SERForAudioClassification(SERPreTrainedModel):
     def fit_feature_statistics(
         self, batches: Iterable[Mapping[str, torch.Tensor]]
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Fit and set `feature_mean` / `feature_std` (population std, per dimension, over real frames) from
+        """Fit and set `feature_mean` / `feature_std` (population std, per dimension, over real frames; per layer
+        and dimension for several encoder layers) from
         batches as the data collators give them: `{"input_values", "attention_mask"}` (run through
         `compute_frontend`) or `{"frontend_features", "frontend_mask"}` (cached front-end output). Use the
         training split with evaluation-mode collation (no augmentation). Returns (mean, std)."""
@@ -244,9 +265,11 @@ class SERForAudioClassification(SERPreTrainedModel):
                 if mask is None:
                     mask = torch.ones(feats.shape[0], feats.shape[-2], dtype=torch.bool, device=device)
                 mask = mask.to(device).bool()
-                if feats.dim() == 4:  # [B, L, T, D]: every layer's frames
-                    mask = mask[:, None, :].expand(-1, feats.shape[1], -1)
-                frames = feats[mask]  # [N, D]
+                if feats.dim() == 4:  # [B, L, T, D]: statistics per layer
+                    feats = feats.transpose(1, 2)
+                    if self.feature_mean.dim() == 1:  # one layer selected
+                        feats = feats[:, :, 0]
+                frames = feats[mask]  # [N, D] or [N, L, D]
                 s, sq = frames.sum(0), (frames * frames).sum(0)
                 total = s if total is None else total + s
                 total_sq = sq if total_sq is None else total_sq + sq
@@ -269,6 +292,8 @@ class SERForAudioClassification(SERPreTrainedModel):
             self._warned_unset_statistics = True
         mean = self.feature_mean.to(features.dtype)
         std = self.feature_std.to(features.dtype)
+        if features.dim() == 4 and mean.dim() == 2:  # [B, L, T, D] with per-layer statistics [L, D]
+            mean, std = mean[:, None, :], std[:, None, :]
         features = (features - mean) / std
         mask = frame_mask[:, None, :, None] if features.dim() == 4 else frame_mask[..., None]
         return features * mask.to(features.dtype)
@@ -279,15 +304,16 @@ class SERForAudioClassification(SERPreTrainedModel):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Waveform -> (features, frame_mask).
 
-        features: [B, T, D] for MFCC / log-mel and for encoders without layer sum; [B, 1, D] for functionals
-        (one utterance-level vector, mask all True); [B, L, T, D] (the selected
-        hidden states) for encoders with `use_weighted_layer_sum`, so a frozen encoder's output can be cached and
-        the layer weights still trained in `classify_frontend`. frame_mask: bool [B, T], True on real frames."""
+        features: [B, T, D] for MFCC / log-mel and for encoders with one layer; [B, 1, D] for functionals
+        (one utterance-level vector, mask all True); [B, L, T, D] (the selected hidden states) for encoders
+        with a `layer_combination`, so a frozen encoder's output can be cached and the combination still
+        trained in `classify_frontend`; T = 1 with `encoder_pooling="mean"`. frame_mask: bool [B, T], True on
+        real frames."""
         if self.encoder is None:
             return self.frontend(input_values, attention_mask)
         with torch.set_grad_enabled(torch.is_grad_enabled() and self.encoder_is_trainable()):
             hidden, mask = self.frontend(input_values, attention_mask)
-        if self.layer_sum is None:
+        if self.config.layer_combination == "none":
             hidden = hidden[:, 0]
         return hidden, mask
 
@@ -296,7 +322,7 @@ class SERForAudioClassification(SERPreTrainedModel):
         features: torch.Tensor,
         frame_mask: torch.Tensor | None = None,
         labels: torch.Tensor | None = None,
-    ) -> SequenceClassifierOutput:
+    ) -> SERClassifierOutput:
         """(features, frame_mask) from `compute_frontend` (possibly cached) -> logits (+ loss with labels)."""
         dtype = self.head.classifier.weight.dtype
         features = features.to(dtype)
@@ -305,13 +331,16 @@ class SERForAudioClassification(SERPreTrainedModel):
         frame_mask = frame_mask.to(features.device).bool()
         if self.uses_feature_standardization():
             features = self._standardize(features, frame_mask)
+        combination = getattr(self.config, "layer_combination", "none")
         if features.dim() == 4:
-            if self.layer_sum is not None:
+            if combination == "weighted_sum":
                 features = self.layer_sum(features)
-            elif features.shape[1] == 1:
+            elif combination == "concat":
+                features = features.transpose(1, 2).flatten(2)  # [B, T, L * D]
+            elif combination == "none" and features.shape[1] == 1:
                 features = features[:, 0]
-            else:
-                raise ValueError(f"got {features.shape[1]} layers of features but use_weighted_layer_sum is off")
+            elif combination != "ensemble":
+                raise ValueError(f"got {features.shape[1]} layers of features but layer_combination is 'none'")
         if self.training and self.spec_augment is not None:
             features = self.spec_augment(features, frame_mask)
         logits = self.head(features, frame_mask)
@@ -321,8 +350,19 @@ class SERForAudioClassification(SERPreTrainedModel):
             if weights is None and self.config.class_weights is not None:
                 weights = torch.tensor(self.config.class_weights, dtype=torch.float32)
             weight = weights.to(device=logits.device, dtype=logits.dtype) if weights is not None else None
-            loss = nn.functional.cross_entropy(logits, labels.to(logits.device).long(), weight=weight)
-        return SequenceClassifierOutput(loss=loss, logits=logits)
+            targets = labels.to(logits.device).long()
+            if logits.dim() == 3:  # ensemble: every layer's head learns the labels on its own
+                per_layer = logits.transpose(1, 2)  # [B, C, L]
+                loss = nn.functional.cross_entropy(
+                    per_layer, targets[:, None].expand(-1, logits.shape[1]), weight=weight
+                )
+            else:
+                loss = nn.functional.cross_entropy(logits, targets, weight=weight)
+        layer_logits = None
+        if logits.dim() == 3:  # predict with the mean log-probability over the layers' heads
+            layer_logits = logits if self.training else None
+            logits = torch.log_softmax(logits, dim=-1).mean(dim=1)
+        return SERClassifierOutput(loss=loss, logits=logits, layer_logits=layer_logits)
 
     def forward(
         self,
@@ -332,7 +372,7 @@ class SERForAudioClassification(SERPreTrainedModel):
         return_dict: bool | None = None,
         frontend_features: torch.Tensor | None = None,
         frontend_mask: torch.Tensor | None = None,
-    ) -> SequenceClassifierOutput | tuple:
+    ) -> SERClassifierOutput | tuple:
         """Waveform -> logits; or, with `frontend_features` (+ `frontend_mask`), precomputed `compute_frontend`
         output -> logits (training heads on cached features, see `hf_ser.training.cache`)."""
         if frontend_features is not None:

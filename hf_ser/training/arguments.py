@@ -19,11 +19,13 @@ from typing import Any
 from transformers import TrainingArguments
 
 from ..modeling.configuration import (
+    ENCODER_POOLINGS,
     FEATURE_NORMALIZATIONS,
     FRONTENDS,
     HEAD_ACTIVATIONS,
     HEAD_NORMS,
     HEADS,
+    LAYER_COMBINATIONS,
     POOLINGS,
     WHISPER_INPUTS,
 )
@@ -118,6 +120,14 @@ class DataArguments:
     max_eval_samples: int | None = field(
         default=None, metadata={"help": "Debugging: keep only the first N validation clips (test is never cut)."}
     )
+    speed_perturbation: list[float] | None = field(
+        default=None,
+        metadata={
+            "help": "Kaldi-style speed perturbation: each training clip is added once more per factor (e.g. 0.9 "
+            "1.1), played that much faster (tempo and pitch together); validation/test clips never are. Fixed "
+            "copies, so frozen front ends still use the feature cache (each copy is cached once)."
+        },
+    )
     augment: bool = field(
         default=False,
         metadata={
@@ -173,6 +183,14 @@ class DataArguments:
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name}={value} must be a probability in [0, 1]")
         _check_range(self, "speed_range", 0.5, 2.0)
+        if self.speed_perturbation is not None:
+            factors = [float(f) for f in self.speed_perturbation]
+            if any(not 0.5 <= f <= 2.0 or f == 1.0 for f in factors) or len(set(factors)) != len(factors):
+                raise ValueError(
+                    f"speed_perturbation={self.speed_perturbation} must list distinct factors in [0.5, 2] other "
+                    "than 1 (the original clips are always kept)"
+                )
+            self.speed_perturbation = factors or None
         _check_range(self, "noise_snr_db", -20.0, 100.0)
         _check_range(self, "gain_db", -40.0, 40.0)
         if not 0.0 <= self.pitch_shift_semitones <= 12.0:
@@ -249,14 +267,25 @@ class ModelArguments:
             "encoder with no download, e.g. a tiny wav2vec2 for tests and offline demos."
         },
     )
-    use_weighted_layer_sum: bool | None = field(
-        default=None, metadata={"help": "Learn a softmax-weighted sum of all encoder layers instead of the last one."}
+    layer_combination: str | None = field(
+        default=None,
+        metadata={
+            "help": "Several encoder layers: weighted_sum (learned softmax weights), concat (along features) or "
+            "ensemble (one head per layer, log-probabilities averaged); none = one layer (the default)."
+        },
     )
     encoder_layers: list[int] | None = field(
         default=None,
         metadata={
-            "help": "Encoder hidden states to use (0 = embeddings, i = after layer i), e.g. 0 1 2 3 4 with "
-            "use_weighted_layer_sum; default: all with the layer sum, else the last."
+            "help": "Encoder hidden states to use (0 = embeddings, i = after layer i), e.g. 0 1 2 3 4 with a "
+            "layer_combination; default: all when layers are combined, else the last."
+        },
+    )
+    encoder_pooling: str | None = field(
+        default=None,
+        metadata={
+            "help": "mean: average each encoder layer over the clip's frames in the front end (the head sees one "
+            "vector per layer; cached features shrink ~100x); none: frame sequences to the head."
         },
     )
     freeze_encoder: bool | None = field(default=None, metadata={"help": "Freeze the whole pretrained encoder."})
@@ -265,7 +294,13 @@ class ModelArguments:
     )
     whisper_input: str | None = field(
         default=None,
-        metadata={"help": "Whisper encoders: real_length (fast, slices positions) or padded_30s (as trained)."},
+        metadata={
+            "help": "Whisper encoders: padded (zero-pad shorter clips to whisper_pad_seconds; 30 = as trained) or "
+            "real_length (fastest: the clip's own length, positional embeddings sliced)."
+        },
+    )
+    whisper_pad_seconds: float | None = field(
+        default=None, metadata={"help": "Whisper, whisper_input=padded: pad clips shorter than this (seconds)."}
     )
     head: str | None = field(default=None, metadata={"help": "Classifier head: mlp, cnn, lstm, cnn_lstm or parallel."})
     head_hidden_size: int | None = field(default=None, metadata={"help": "Hidden size of the head."})
@@ -319,6 +354,8 @@ class ModelArguments:
         _check_choice(self, "pooling", POOLINGS)
         _check_choice(self, "feature_normalization", FEATURE_NORMALIZATIONS)
         _check_choice(self, "whisper_input", WHISPER_INPUTS)
+        _check_choice(self, "layer_combination", LAYER_COMBINATIONS)
+        _check_choice(self, "encoder_pooling", ENCODER_POOLINGS)
         _check_choice(self, "head_norm", HEAD_NORMS)
         _check_choice(self, "head_activation", HEAD_ACTIVATIONS)
         if self.deltas is not None and self.deltas not in (0, 1, 2):

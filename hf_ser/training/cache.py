@@ -71,9 +71,11 @@ _FRONTEND_FIELDS = (
     "functionals_f0_min",
     "functionals_f0_max",
     "encoder_name_or_path",
-    "use_weighted_layer_sum",
+    "layer_combination",
     "encoder_layers",
+    "encoder_pooling",
     "whisper_input",
+    "whisper_pad_seconds",
 )
 
 
@@ -260,17 +262,23 @@ class FeatureCache:
         sampling_rate: int = 16000,
         batch_size: int = 8,
         progress: bool = True,
+        speed: float = 1.0,
     ) -> CacheStats:
         """Run ``model.compute_frontend`` on every clip whose features are not cached yet.
 
         ``cells`` are audio cells (``{"bytes", "path"}``) and ``keys`` their :func:`audio_key`
         (computed when omitted). Clips are batched by similar length, run through the same feature
-        extractor call as the evaluation collator, and cut back to their real frames.
+        extractor call as the evaluation collator, and cut back to their real frames. ``speed`` != 1:
+        the clips' speed-perturbed copies (as the training collator makes them), stored under
+        :func:`~hf_ser.features.augment.speed_key`.
         """
         from tqdm.auto import tqdm
 
+        from ..features.augment import change_speed, speed_key
+
         cells = list(cells)
         keys = list(keys) if keys is not None else [audio_key(c) for c in cells]
+        keys = [speed_key(k, speed) for k in keys]
         start = time.time()
         todo: dict[str, Any] = {}
         for key, cell in zip(keys, cells, strict=True):
@@ -280,12 +288,15 @@ class FeatureCache:
         if todo:
             logger.info("feature cache %s: computing %d clip(s), %d already cached", self.directory, len(todo), reused)
             waves = {k: decode_audio_field(c, sampling_rate) for k, c in todo.items()}
+            if speed != 1.0:
+                waves = {k: change_speed(w, speed) for k, w in waves.items()}
             order = sorted(waves, key=lambda k: len(waves[k]))
             was_training = model.training
             model.eval()
             device = next(model.parameters()).device
             try:
-                bar = tqdm(total=len(order), desc="caching features", unit="clip", disable=not progress)
+                desc = "caching features" + (f" (speed x{speed:g})" if speed != 1.0 else "")
+                bar = tqdm(total=len(order), desc=desc, unit="clip", disable=not progress)
                 for i in range(0, len(order), batch_size):
                     batch_keys = order[i : i + batch_size]
                     inputs = feature_extractor(

@@ -519,6 +519,7 @@ def prepare_cache(plan: CVPlan, data_args, model_args, training_args, cv_args):
 
     from .cache import (
         KEY_COLUMN,
+        CacheStats,
         FeatureCache,
         add_feature_keys,
         cached_collator_factory,
@@ -561,6 +562,20 @@ def prepare_cache(plan: CVPlan, data_args, model_args, training_args, cv_args):
         batch_size=max(1, training_args.per_device_eval_batch_size // 2),
         progress=not training_args.disable_tqdm,
     )
+    # speed-perturbed copies of every clip some fold trains on
+    train_clips = plan.fixed_splits["train"] if plan.fixed_splits is not None else plan.dataset
+    for factor in data_args.speed_perturbation or []:
+        more = cache.compute(
+            model,
+            feature_extractor,
+            train_clips["audio"],
+            train_clips[KEY_COLUMN],
+            sampling_rate=data_args.sampling_rate,
+            batch_size=max(1, training_args.per_device_eval_batch_size // 2),
+            progress=not training_args.disable_tqdm,
+            speed=factor,
+        )
+        stats = CacheStats(stats.computed + more.computed, stats.reused + more.reused, stats.seconds + more.seconds)
     del model
     speaker_stats = None
     if cv_args.speaker_normalization == "speaker_z":

@@ -136,8 +136,10 @@ def load_data(data_args: DataArguments, training_args: SERTrainingArguments | No
         return load()
 
 
-def _prepare_splits(dd, data_args: DataArguments, seed: int):
-    """Check splits, carve a validation set when the corpus has too few speakers, apply debug caps."""
+def _prepare_splits(dd, data_args: DataArguments, seed: int, needs_validation: bool = True):
+    """Check splits, carve a validation set when there are no validation speakers and one is needed (best
+    checkpoint, early stopping), apply debug caps. A fixed epoch budget needs none: then every training
+    clip is trained on and nothing is evaluated during training."""
     import datasets
 
     missing = [s for s in ("train", "test") if s not in dd]
@@ -146,7 +148,10 @@ def _prepare_splits(dd, data_args: DataArguments, seed: int):
     if "emotion" not in dd["train"].column_names or "audio" not in dd["train"].column_names:
         raise ValueError(f"columns 'audio' and 'emotion' are required; found {dd['train'].column_names}")
     train_ds, val_ds, test_ds = dd["train"], dd.get("validation"), dd["test"]
-    if val_ds is None or len(val_ds) == 0:
+    if (val_ds is None or len(val_ds) == 0) and not needs_validation:
+        logger.info("no validation speakers, none needed (fixed epoch budget): training on every training clip")
+        val_ds = None
+    elif val_ds is None or len(val_ds) == 0:
         logger.warning(
             "no validation speakers (the corpus has too few speakers): holding out 10%% of the training clips, "
             "stratified by emotion, for checkpoint selection; the test split stays speaker-independent"
@@ -158,11 +163,12 @@ def _prepare_splits(dd, data_args: DataArguments, seed: int):
         train_ds, val_ds = cut["train"], cut["test"]
     if data_args.max_train_samples is not None:
         train_ds = train_ds.select(range(min(data_args.max_train_samples, len(train_ds))))
-    if data_args.max_eval_samples is not None:
+    if data_args.max_eval_samples is not None and val_ds is not None:
         val_ds = val_ds.select(range(min(data_args.max_eval_samples, len(val_ds))))
     if len(train_ds) == 0 or len(test_ds) == 0:
         raise ValueError(f"empty split: train {len(train_ds)} clips, test {len(test_ds)} clips")
-    return datasets.DatasetDict({"train": train_ds, "validation": val_ds, "test": test_ds})
+    splits = {"train": train_ds, "validation": val_ds, "test": test_ds}
+    return datasets.DatasetDict({k: v for k, v in splits.items() if v is not None})
 
 
 def _speakers(ds) -> list[str]:
@@ -212,8 +218,16 @@ def model_summary(config) -> str:
     if config.frontend == "encoder":
         name = config.encoder_name_or_path or f"random {config.encoder_config.get('model_type')} encoder"
         front = f"{name} ({'frozen' if config.freeze_encoder else 'fine-tuned'})"
-        if config.use_weighted_layer_sum:
-            front += " → weighted sum of layers"
+        if config.whisper_input == "padded" and (config.encoder_config or {}).get("model_type") == "whisper":
+            front += f", input padded to {config.whisper_pad_seconds:g} s"
+        if config.encoder_pooling == "mean":
+            front += " → time-mean of each layer"
+        if config.layer_combination != "none":
+            front += {
+                "weighted_sum": " → weighted sum of layers",
+                "concat": " → layers concatenated",
+                "ensemble": " → one head per layer (ensemble)",
+            }[config.layer_combination]
     elif config.frontend == "mfcc":
         front = f"{config.n_mfcc} MFCC" + (f" + {'Δ' * 1 if config.deltas == 1 else 'Δ, ΔΔ'}" if config.deltas else "")
     elif config.frontend == "functionals":
@@ -223,9 +237,13 @@ def model_summary(config) -> str:
     head = config.head
     if head in ("cnn", "cnn_lstm", "parallel"):
         head += f" (channels {list(config.head_channels)}, kernels {list(config.head_kernel_sizes)})"
-    if head in ("lstm", "cnn_lstm", "parallel", "mlp"):
+    if head == "mlp" and config.head_num_layers == 0:
+        head = "linear"
+    elif head in ("lstm", "cnn_lstm", "parallel", "mlp"):
         head += f", hidden {config.head_hidden_size} × {config.head_num_layers}"
-    return f"{front} → {head} head → {config.pooling} pooling → {config.num_labels} classes"
+    pooled = config.frontend == "functionals" or getattr(config, "encoder_pooling", "none") == "mean"
+    pooling = "" if pooled else f" → {config.pooling} pooling"
+    return f"{front} → {head} head{pooling} → {config.num_labels} classes"
 
 
 # ----------------------------------------------------------------------------------------- train
@@ -251,7 +269,7 @@ def train(
     cross-validation pools across folds.
     """
     import torch
-    from transformers import EarlyStoppingCallback, set_seed
+    from transformers import EarlyStoppingCallback, IntervalStrategy, set_seed
 
     from ..evaluation import build_report, plot_confusion_matrix
     from ..features.augment import WaveformAugmenter
@@ -277,7 +295,18 @@ def train(
 
     # data
     dd = dataset if dataset is not None else load_data(data_args, training_args)
-    dd = _prepare_splits(dd, data_args, training_args.seed)
+    needs_validation = bool(training_args.load_best_model_at_end or training_args.early_stopping_patience)
+    dd = _prepare_splits(dd, data_args, training_args.seed, needs_validation)
+    if "validation" not in dd:
+        training_args.eval_strategy = IntervalStrategy.NO
+    if data_args.speed_perturbation:
+        from ..features.augment import add_speed_perturbed_copies
+
+        n = len(dd["train"])
+        dd["train"] = add_speed_perturbed_copies(dd["train"], data_args.speed_perturbation)
+        logger.info(
+            "speed perturbation x%s: %d -> %d training clips", data_args.speed_perturbation, n, len(dd["train"])
+        )
     labels = list(dd["train"].features["emotion"].names)
     sr = data_args.sampling_rate
     for split, ds in dd.items():
@@ -331,7 +360,7 @@ def train(
         model=model,
         args=training_args,
         train_dataset=train_dataset,
-        eval_dataset=dd["validation"],
+        eval_dataset=dd.get("validation"),
         data_collator=train_collator,
         eval_data_collator=eval_collator,
         processing_class=feature_extractor,
@@ -473,7 +502,12 @@ def _write_card(
         protocol_details=(
             f"Speakers are disjoint between training, validation and test (split seed {data_args.split_seed}, "
             f"test_size {data_args.test_size}, validation_size {data_args.validation_size} of the speakers); "
-            "the best checkpoint is chosen on validation UAR and evaluated once on the test speakers."
+            + (
+                "the best checkpoint is chosen on validation UAR and evaluated once on the test speakers."
+                if training_args.load_best_model_at_end
+                else f"a fixed budget of {training_args.num_train_epochs:g} epochs; the final model is evaluated "
+                "once on the test speakers."
+            )
         ),
         split_table=split_table,
         test_speakers=results["speakers"].get("test", []),

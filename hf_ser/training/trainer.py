@@ -24,7 +24,7 @@ from torch.utils.data import Sampler
 from transformers import Trainer, TrainerCallback
 
 from ..audio import decode_audio_field
-from ..features.augment import WaveformAugmenter
+from ..features.augment import SPEED_COLUMN, WaveformAugmenter, change_speed
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +108,10 @@ class SERTrainer(Trainer):
             loss = outputs["loss"] if isinstance(outputs, dict) else outputs[0]
             return (loss, outputs) if return_outputs else loss
         logits = outputs["logits"] if isinstance(outputs, dict) else outputs[0]
+        layer_logits = outputs.get("layer_logits") if isinstance(outputs, dict) else None
+        if layer_logits is not None:  # one head per encoder layer: each learns the labels on its own
+            logits = layer_logits.float().transpose(1, 2)  # [B, C, L]
+            labels = labels[:, None].expand(-1, logits.shape[-1])
         weight = None
         if self.class_weights is not None:
             weight = self.class_weights.to(device=logits.device, dtype=torch.float32)
@@ -209,7 +213,9 @@ class SERDataCollator:
     audio_column: str = "audio"
 
     def _decode(self, row: dict[str, Any]) -> np.ndarray:
-        return decode_audio_field(row[self.audio_column], self.sampling_rate)
+        wave = decode_audio_field(row[self.audio_column], self.sampling_rate)
+        speed = float(row.get(SPEED_COLUMN) or 1.0)
+        return change_speed(wave, speed) if speed != 1.0 else wave
 
     def __call__(self, rows: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
         waves = [self._decode(r) for r in rows]

@@ -7,22 +7,23 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import pytest
 import torch
 from ser_testutils import ENCODERS, LABELS, make_model, padding_gap, train_step, write_wav
 from transformers import AutoModelForAudioClassification, pipeline
 
-from hf_ser.modeling import SERForAudioClassification
+from hf_ser.modeling import SERFeatureExtractor, SERForAudioClassification
 
 # per encoder: a plain fine-tuned encoder + MLP head, and a frozen encoder + weighted layer sum + BiLSTM head
 VARIANTS = {
     "finetune-mlp": dict(head="mlp", head_hidden_size=16),
     "frozen-layersum-lstm": dict(
-        head="lstm", head_hidden_size=16, use_weighted_layer_sum=True, freeze_encoder=True, pooling="attention"
+        head="lstm", head_hidden_size=16, layer_combination="weighted_sum", freeze_encoder=True, pooling="attention"
     ),
 }
 CASES = [(enc, var, "real_length") for enc in ENCODERS for var in VARIANTS] + [
-    ("whisper", var, "padded_30s") for var in VARIANTS
+    ("whisper", var, "padded") for var in VARIANTS
 ]
 
 
@@ -31,7 +32,7 @@ def _model(encoder_dirs, encoder, variant, whisper_input="real_length", **extra)
         frontend="encoder",
         encoder_name_or_path=encoder_dirs[encoder],
         whisper_input=whisper_input,
-        **{**VARIANTS[variant], **extra},
+        **{"whisper_pad_seconds": 30.0, **VARIANTS[variant], **extra},
     )
 
 
@@ -112,11 +113,11 @@ def test_single_encoder_layer_and_freeze_feature_encoder(encoder_dirs, fe, clips
 
 
 def test_whisper_real_length_and_padded_30s(encoder_dirs, fe, clips):
-    """Both Whisper input modes run; padded_30s equals transformers' own WhisperEncoder on 30 s input."""
+    """Both Whisper input modes run; padded to 30 s equals transformers' own WhisperEncoder on 30 s input."""
     from transformers import WhisperFeatureExtractor, WhisperModel
 
     real = _model(encoder_dirs, "whisper", "frozen-layersum-lstm", "real_length").eval()
-    padded = _model(encoder_dirs, "whisper", "frozen-layersum-lstm", "padded_30s").eval()
+    padded = _model(encoder_dirs, "whisper", "frozen-layersum-lstm", "padded").eval()
     padded.load_state_dict(real.state_dict())
     batch = fe([clips[0]], sampling_rate=16000, return_tensors="pt")
     with torch.no_grad():
@@ -151,3 +152,77 @@ def test_pipeline_with_encoder_model(encoder, encoder_dirs, fe, clips, tmp_path)
         pytest.skip("pipeline() decodes file paths with the ffmpeg program, which is not installed")
     path = write_wav(tmp_path / "clip.wav", clips[0])
     assert {p["label"] for p in clf(str(path), top_k=None)} == set(LABELS)
+
+
+def test_whisper_padded_window_equals_manual_zero_padding(encoder_dirs, fe, clips):
+    """`padded` with a 1 s window: a 0.5 s clip is encoded as if zero-padded to 1 s (output cut to its real
+    frames); a clip longer than the window runs on its own length; batching changes nothing."""
+    model = _model(encoder_dirs, "whisper", "frozen-layersum-lstm", "padded", whisper_pad_seconds=1.0).eval()
+    real = _model(encoder_dirs, "whisper", "frozen-layersum-lstm", "real_length").eval()
+    real.load_state_dict(model.state_dict())
+    fe = SERFeatureExtractor(do_normalize=False)  # as for Whisper: zero padding must stay silence
+    short, long = clips
+    with torch.no_grad():
+        f_short, m_short = model.compute_frontend(**fe([short], sampling_rate=16000, return_tensors="pt"))
+        manual = np.concatenate([short, np.zeros(16000 - len(short), dtype=np.float32)])
+        f_manual, _ = real.compute_frontend(**fe([manual], sampling_rate=16000, return_tensors="pt"))
+        t = int(m_short.sum())
+        assert t == (8000 // 160 - 1) // 2 + 1
+        torch.testing.assert_close(f_short[0, :, :t], f_manual[0, :, :t], rtol=1e-5, atol=1e-5)
+        f_long, _ = model.compute_frontend(**fe([long], sampling_rate=16000, return_tensors="pt"))
+        f_long_real, _ = real.compute_frontend(**fe([long], sampling_rate=16000, return_tensors="pt"))
+        torch.testing.assert_close(f_long, f_long_real)
+    assert padding_gap(model, fe, short, long) < 1e-5
+
+
+@pytest.mark.parametrize("combination", ["concat", "ensemble", "weighted_sum"])
+def test_mean_pooled_layers_and_combinations(combination, encoder_dirs, fe, clips, tmp_path):
+    """`encoder_pooling="mean"` gives one vector per layer ([B, L, 1, D], the time-mean of the real frames);
+    every layer combination trains on it (per-layer standardisation), is padding-invariant, saves and reloads."""
+    model = make_model(
+        frontend="encoder",
+        encoder_name_or_path=encoder_dirs["whisper"],
+        freeze_encoder=True,
+        encoder_pooling="mean",
+        layer_combination=combination,
+        feature_standardization=True,
+        head="mlp",
+        head_num_layers=0,
+    ).eval()
+    frames_model = make_model(
+        frontend="encoder",
+        encoder_name_or_path=encoder_dirs["whisper"],
+        freeze_encoder=True,
+        layer_combination="weighted_sum",
+    ).eval()
+    frames_model.encoder.load_state_dict(model.encoder.state_dict())
+    batch = fe(list(clips), sampling_rate=16000, return_tensors="pt")
+    with torch.no_grad():
+        pooled, mask = model.compute_frontend(**batch)
+        frames, frame_mask = frames_model.compute_frontend(**batch)
+    assert pooled.shape == (2, 3, 1, 32) and mask.shape == (2, 1) and mask.all()
+    for i in range(2):
+        n = int(frame_mask[i].sum())
+        torch.testing.assert_close(pooled[i, :, 0], frames[i, :, :n].mean(1), rtol=1e-5, atol=1e-6)
+
+    mean, std = model.fit_feature_statistics([batch])
+    assert mean.shape == (3, 32)  # per layer and dimension
+    torch.testing.assert_close(mean, pooled[:, :, 0].mean(0).double().float(), rtol=1e-4, atol=1e-5)
+    head_params = sum(p.numel() for p in model.head.parameters())
+    assert (
+        head_params == {"concat": 3 * 32 * 4 + 4, "ensemble": 3 * (32 * 4 + 4), "weighted_sum": 32 * 4 + 4}[combination]
+    )
+    assert train_step(model, fe, clips, steps=3) > 0
+    assert padding_gap(model, fe, *clips) < 1e-5
+    with torch.no_grad():
+        logits = model(**batch).logits
+    assert logits.shape == (2, len(LABELS))
+    if combination == "ensemble":  # mean log-probability of the per-layer heads
+        with torch.no_grad():
+            per_layer = model.head((pooled - model.feature_mean[:, None]) / model.feature_std[:, None], mask)
+        assert per_layer.shape == (2, 3, len(LABELS))
+        torch.testing.assert_close(logits, torch.log_softmax(per_layer, -1).mean(1))
+    model.save_pretrained(tmp_path / "m")
+    loaded = AutoModelForAudioClassification.from_pretrained(tmp_path / "m").eval()
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(**batch).logits, logits)

@@ -16,7 +16,7 @@ def test_lora_trainable_params_and_reload(encoder, encoder_dirs, fe, clips, tmp_
     model = make_model(
         frontend="encoder",
         encoder_name_or_path=encoder_dirs[encoder],
-        use_weighted_layer_sum=True,
+        layer_combination="weighted_sum",
         freeze_encoder=True,
         head="mlp",
         head_hidden_size=16,

@@ -18,6 +18,7 @@ from ser_testutils import LABELS, make_model
 
 ALLOWED_TOP_LEVEL = {
     "__future__",
+    "dataclasses",
     "json",
     "logging",
     "math",
@@ -67,7 +68,9 @@ def _saved_model(tmp_path: Path, fe, **config) -> Path:
     "config",
     [
         dict(frontend="mfcc", head="parallel", head_channels=[8], head_hidden_size=8, deltas=1),
-        dict(frontend="encoder", use_weighted_layer_sum=True, head="cnn_lstm", head_channels=[8], head_hidden_size=8),
+        dict(
+            frontend="encoder", layer_combination="weighted_sum", head="cnn_lstm", head_channels=[8], head_hidden_size=8
+        ),
         dict(frontend="functionals", head="mlp", head_hidden_size=16, head_norm="batch", head_activation="gelu"),
     ],
     ids=["mfcc-parallel", "whisper-cnn_lstm", "functionals-mlp"],

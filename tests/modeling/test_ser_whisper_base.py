@@ -37,9 +37,10 @@ def test_whisper_base_matches_transformers(speech, tmp_path):
     model = make_model(
         frontend="encoder",
         encoder_name_or_path=str(WHISPER_BASE),
-        use_weighted_layer_sum=True,
+        layer_combination="weighted_sum",
         freeze_encoder=True,
-        whisper_input="padded_30s",
+        whisper_input="padded",
+        whisper_pad_seconds=30.0,
         head="mlp",
     ).eval()
     assert model.encoder.conv1.weight.dtype == torch.float32
@@ -62,7 +63,7 @@ def test_whisper_base_matches_transformers(speech, tmp_path):
     for i in range(7):  # pretrained weights loaded (not random) and the same computation as transformers
         torch.testing.assert_close(padded[0, i], ref_hidden[i][0, :t], rtol=1e-4, atol=1e-4)
     cos = torch.nn.functional.cosine_similarity(real[0], padded[0], dim=-1).mean(-1)
-    print(f"real-length vs padded_30s cosine per layer: {[round(c, 4) for c in cos.tolist()]}; real {real_s:.2f}s")
+    print(f"real-length vs 30 s padded cosine per layer: {[round(c, 4) for c in cos.tolist()]}; real {real_s:.2f}s")
     assert cos[0] > 0.99  # same log-mel and convolutions; deeper layers see the missing 30 s of padding
 
     assert model.config.whisper_input == "real_length"

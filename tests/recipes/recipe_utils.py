@@ -58,7 +58,23 @@ _TINY_COMMON = {
 }
 
 
+_TINY_WHISPER = {
+    "model_type": "whisper",
+    "d_model": 32,
+    "encoder_layers": 2,
+    "encoder_attention_heads": 2,
+    "encoder_ffn_dim": 64,
+    "decoder_layers": 1,
+    "decoder_attention_heads": 2,
+    "decoder_ffn_dim": 64,
+    "num_mel_bins": 80,
+    "max_source_positions": 1500,
+}
+
+
 def tiny_encoder_config(hub_name: str) -> dict:
+    if "whisper" in hub_name:
+        return dict(_TINY_WHISPER)
     model_type = "wavlm" if "wavlm" in hub_name else "hubert" if "hubert" in hub_name else "wav2vec2"
     extra = {"num_buckets": 16, "max_bucket_distance": 50} if model_type == "wavlm" else {}
     return {"model_type": model_type, **_TINY_COMMON, **extra}

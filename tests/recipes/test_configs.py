@@ -130,4 +130,4 @@ def test_encoder_recipe_method_runs_with_tiny_encoder(path, tmp_path):
     check_contract(out)
     saved = json.loads((out / "config.json").read_text())
     assert saved["encoder_config"]["model_type"] == tiny["model_type"]
-    assert saved["use_weighted_layer_sum"] is True
+    assert saved["layer_combination"] == raw["layer_combination"]

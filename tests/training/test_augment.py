@@ -92,3 +92,33 @@ def test_collator_training_crops_and_augments_reproducibly():
     assert a["input_values"].shape[1] <= SR
     assert torch.equal(a["input_values"], b["input_values"])  # same torch RNG state -> same batch
     assert not torch.equal(b["input_values"], c["input_values"])
+
+
+def test_speed_perturbed_copies_and_their_collation():
+    import datasets
+
+    from hf_ser.features.augment import add_speed_perturbed_copies, speed_key
+
+    ds = datasets.Dataset.from_list([{**r, "feature_key": f"k{i}"} for i, r in enumerate(rows())])
+    out = add_speed_perturbed_copies(ds, [0.9, 1.1])
+    assert len(out) == 6 and len(ds) == 2  # the input dataset is left as it was
+    assert out["speed"] == [1.0, 1.0, 0.9, 0.9, 1.1, 1.1]
+    assert out["feature_key"] == ["k0", "k1", "k0-speed0.9", "k1-speed0.9", "k0-speed1.1", "k1-speed1.1"]
+    assert speed_key("k0", 1.0) == "k0" and out["emotion"] == [0, 1] * 3
+    with pytest.raises(ValueError, match="speed copies added twice"):
+        add_speed_perturbed_copies(out, [0.9])
+
+    col = SERDataCollator(_FE(), SR, training=False)
+    batch = col([out[0], out[2], out[4]])
+    lengths = batch["attention_mask"].sum(1).tolist()
+    assert lengths == [2 * SR, round(2 * SR / 0.9), round(2 * SR / 1.1)]  # slower copies are longer
+    original = batch["input_values"][0, : lengths[0]].numpy()  # the decoded clip
+    np.testing.assert_allclose(batch["input_values"][1, : lengths[1]].numpy(), change_speed(original, 0.9), atol=1e-6)
+
+
+@pytest.mark.parametrize("bad", [[1.0], [0.9, 0.9], [3.0]])
+def test_speed_perturbation_argument_is_checked(bad):
+    from hf_ser.training.arguments import DataArguments
+
+    with pytest.raises(ValueError, match="speed_perturbation"):
+        DataArguments(corpus="synthetic", speed_perturbation=bad)

@@ -68,18 +68,32 @@ def _results(out: Path) -> tuple[dict, list[list[int]]]:
             "frontend": "encoder",
             "encoder_config": TINY_WHISPER,
             "freeze_encoder": "true",
-            "use_weighted_layer_sum": "true",
+            "layer_combination": "weighted_sum",
+            "cache_dtype": "float32",
+        },
+        {  # the whisper_base.yaml layout: 1 s padding, time-mean per layer, per-layer heads, speed copies
+            "frontend": "encoder",
+            "encoder_config": TINY_WHISPER,
+            "freeze_encoder": "true",
+            "whisper_input": "padded",
+            "whisper_pad_seconds": 1.0,
+            "encoder_pooling": "mean",
+            "layer_combination": "ensemble",
+            "feature_standardization": "true",
+            "head_num_layers": 0,
+            "speed_perturbation": [0.9, 1.1],
             "cache_dtype": "float32",
         },
     ],
-    ids=["mfcc", "frozen_whisper"],
+    ids=["mfcc", "frozen_whisper", "pooled_whisper_ensemble_speed"],
 )
 def test_cached_training_equals_uncached(tmp_path: Path, extra: dict):
     assert cv.main(tiny_argv(tmp_path, "cached", num_folds=2, cache_features="true", **extra)) == 0
     assert cv.main(tiny_argv(tmp_path, "uncached", num_folds=2, cache_features="false", **extra)) == 0
     cached, cached_preds = _results(tmp_path / "cached")
     uncached, uncached_preds = _results(tmp_path / "uncached")
-    assert cached["feature_cache"]["enabled"] and cached["feature_cache"]["computed"] == 32
+    copies = 1 + len(extra.get("speed_perturbation", []))  # every clip is a training clip in some fold
+    assert cached["feature_cache"]["enabled"] and cached["feature_cache"]["computed"] == 32 * copies
     assert not uncached["feature_cache"]["enabled"]
     assert cached_preds == uncached_preds
     assert cached["pooled"] == uncached["pooled"]
@@ -143,12 +157,12 @@ def test_fingerprint_tracks_what_the_features_depend_on(tmp_path: Path):
     assert fc.frontend_fingerprint(base, "float16")[0] != fp
     assert fc.frontend_fingerprint(_model(deltas=1)[0], "float32")[0] != fp
     enc = dict(frontend="encoder", encoder_config=json.loads(TINY_WHISPER), freeze_encoder=True)
-    a = _model(use_weighted_layer_sum=True, **enc)[0]
-    b = _model(use_weighted_layer_sum=True, encoder_layers=[0, 1], **enc)[0]
+    a = _model(layer_combination="weighted_sum", **enc)[0]
+    b = _model(layer_combination="weighted_sum", encoder_layers=[0, 1], **enc)[0]
     assert fc.frontend_fingerprint(a, "float16")[0] != fc.frontend_fingerprint(b, "float16")[0]
     with torch.no_grad():
         b.encoder.conv1.weight.add_(1.0)  # other encoder weights -> other features
-    c = _model(use_weighted_layer_sum=True, encoder_layers=[0, 1], **enc)[0]
+    c = _model(layer_combination="weighted_sum", encoder_layers=[0, 1], **enc)[0]
     assert fc.frontend_fingerprint(b, "float16")[0] != fc.frontend_fingerprint(c, "float16")[0]
     assert fc.resolve_dtype("auto", a.config) == "float16" and fc.resolve_dtype("auto", base.config) == "float32"
 

@@ -37,5 +37,5 @@ def tiny_argv(tmp_path: Path, out: str = "out", **overrides) -> list[str]:
         recipe.write_text(TINY)
     argv = [str(recipe), "--output_dir", str(tmp_path / out), "--cache_dir", str(tmp_path / "cache")]
     for key, value in overrides.items():
-        argv += [f"--{key}", str(value)]
+        argv += [f"--{key}", *(str(v) for v in value)] if isinstance(value, list) else [f"--{key}", str(value)]
     return argv
