@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.resources
 import os
 import platform
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,16 @@ import jinja2
 import yaml
 
 TEMPLATE_NAME = "model_card.md"
+
+# Licences of the released weights of each encoder family hf-ser's recipes use (checked on the model
+# pages): every OpenAI Whisper checkpoint is MIT; Meta's wav2vec 2.0 and HuBERT checkpoints Apache-2.0.
+ENCODER_LICENSES = {"whisper": "MIT", "wav2vec2": "Apache-2.0", "hubert": "Apache-2.0"}
+
+
+def is_hub_id(name: str) -> bool:
+    """``owner/name`` that is not a local folder: a Hub repository id."""
+    return bool(re.fullmatch(r"[\w.-]+/[\w.-]+", name)) and not os.path.exists(name)
+
 
 # What the card says about each corpus: display name, language(s), licence (Hub metadata), link.
 CORPUS_INFO: dict[str, dict[str, Any]] = {
@@ -80,6 +91,7 @@ class SERModelCardData:
     validation_uar: float | None = None
     model_summary: str = ""
     base_model: str | None = None
+    base_model_type: str | None = None
     num_parameters: int | str = ""
     num_trainable_parameters: int | str | None = None
     sampling_rate: int = 16000
@@ -105,7 +117,7 @@ class SERModelCardData:
         meta["library_name"] = "transformers"
         meta["pipeline_tag"] = "audio-classification"
         meta["tags"] = list(self.tags)
-        if self.base_model:
+        if self.base_model and is_hub_id(self.base_model):
             meta["base_model"] = self.base_model
         meta["datasets"] = [self.corpus]
         meta["metrics"] = ["recall", "accuracy", "f1"]
@@ -149,6 +161,11 @@ class SERModelCardData:
             "labels": list(self.labels),
             "model_summary": self.model_summary,
             "base_model": self.base_model,
+            "base_model_url": f"https://huggingface.co/{self.base_model}"
+            if self.base_model and is_hub_id(self.base_model)
+            else None,
+            "base_model_type": self.base_model_type,
+            "base_model_license": ENCODER_LICENSES.get(self.base_model_type or ""),
             "num_parameters": _fmt_count(self.num_parameters),
             "num_trainable_parameters": None
             if self.num_trainable_parameters is None

@@ -8,11 +8,13 @@ same front end, runs it zero times.
 Layout: ``<cache_dir>/<frontend fingerprint>/fingerprint.json`` describes the front end, and
 ``<cache_dir>/<fingerprint>/<aa>/<audio hash>.npy`` holds one clip's features, cut to its real
 frames: ``[T, D]`` (MFCC / log-mel, single encoder layer) or ``[L, T, D]`` (the selected encoder
-hidden states, for a weighted layer sum). The fingerprint covers everything the features depend
-on: the front-end config fields, the selected layers, the sampling rate, the storage dtype, the
-front end's weights and buffers (so a randomly initialised test encoder with another seed never
-reuses the wrong features) and the source of ``hf_ser/modeling/frontends.py``. Clips are keyed by
-the SHA-256 of their decoded 16-bit WAV bytes, so the same clip in two corpora is computed once.
+hidden states, for a layer combination; ``[L, 1, D]`` with ``encoder_pooling: mean``). The
+fingerprint covers everything the features depend on: the front-end config fields, the selected
+layers, the sampling rate, the storage dtype, the front end's weights and buffers (so a randomly
+initialised test encoder with another seed never reuses the wrong features) and the source of
+``hf_ser/modeling/frontends.py``. Clips are keyed by the SHA-256 of their decoded 16-bit WAV bytes,
+so the same clip in two corpora is computed once; speed-perturbed training copies
+(``speed_perturbation``) by ``<audio hash>-speed<factor>``.
 
 ``cache_dir`` default: ``$HF_SER_CACHE`` or ``~/.cache/hf_ser/features``.
 

@@ -514,6 +514,7 @@ def _write_card(
         validation_uar=results["validation_uar"],
         model_summary=summary,
         base_model=config.encoder_name_or_path if config.frontend == "encoder" else None,
+        base_model_type=(config.encoder_config or {}).get("model_type") if config.frontend == "encoder" else None,
         num_parameters=n_params,
         num_trainable_parameters=n_trainable,
         sampling_rate=data_args.sampling_rate,

@@ -118,3 +118,14 @@ def test_template_ships_in_the_package_and_matches_repo_copy():
     repo_copy = Path(__file__).resolve().parents[2] / "model_cards" / "template.md"
     assert load_template() == repo_copy.read_text(encoding="utf-8")
     assert "{{ card_data }}" in load_template()
+
+
+def test_card_names_the_encoder_and_its_licence_for_hub_ids_and_local_folders(tmp_path):
+    hub = render_model_card(card_data(base_model="openai/whisper-base", base_model_type="whisper"))
+    assert "base_model: openai/whisper-base" in hub
+    assert "[openai/whisper-base](https://huggingface.co/openai/whisper-base) (whisper); weights licence: MIT" in hub
+    local = render_model_card(card_data(base_model=str(tmp_path), base_model_type="whisper"))
+    assert "base_model:" not in local  # a local path is not a Hub id: no broken metadata link
+    assert f"`{tmp_path}` (local folder) (whisper); weights licence: MIT" in local
+    unknown = render_model_card(card_data(base_model="someone/encoder", base_model_type="wavlm"))
+    assert "weights licence: see the encoder's model page" in unknown
