@@ -51,7 +51,7 @@ class SERConfig(PretrainedConfig):
           Whisper on the clip's own length with sliced positional embeddings; "padded": zero-pad shorter clips
           to `whisper_pad_seconds` (30 = the HF way; longer clips run on their own length) and cut the output
           back to the real frames). The deep Whisper layers were trained on 30 s windows and lose accuracy on
-          short inputs: on EMO-DB 10 s padding keeps their accuracy at a third of the 30 s cost.
+          short inputs: on EMO-DB 10 s padding keeps their accuracy at a quarter of the 30 s cost.
         - `"functionals"`: one vector of 2714 utterance-level functionals per clip (12 statistics of 40 MFCC,
           64 log-mel and 10 prosodic / spectral LLDs and their deltas, voiced log-F0, voiced fraction, log
           duration), computed in torch from the raw waveform (`n_fft`, `win_length_ms`, `hop_length_ms` set the
@@ -266,6 +266,10 @@ class SERConfig(PretrainedConfig):
             raise ValueError("encoder_name_or_path must be set when frontend='encoder'")
         if self.encoder_config is not None and "model_type" not in self.encoder_config:
             raise ValueError("encoder_config must be a config dict with a 'model_type'")
+        if self.frontend != "encoder":
+            for field, default in (("layer_combination", "none"), ("encoder_pooling", "none")):
+                if getattr(self, field) != default:
+                    raise ValueError(f"{field}={getattr(self, field)!r} needs frontend='encoder'")
         if self.spec_augment and self.layer_combination == "ensemble":
             raise ValueError("spec_augment masks one frame sequence; layer_combination='ensemble' has one per layer")
         if self.encoder_layers is not None:

@@ -27,6 +27,14 @@ def test_defaults_and_feature_dim():
         ({"deltas": 3}, "deltas"),
         ({"feature_normalization": "global"}, "feature_normalization"),
         ({"whisper_input": "chunked"}, "whisper_input"),
+        ({"whisper_pad_seconds": 40.0}, "whisper_pad_seconds"),
+        ({"layer_combination": "mean"}, "layer_combination"),
+        ({"layer_combination": "concat"}, "layer_combination"),  # needs frontend="encoder"
+        ({"encoder_pooling": "mean"}, "encoder_pooling"),  # needs frontend="encoder"
+        (
+            {"frontend": "encoder", "encoder_name_or_path": "x", "layer_combination": "ensemble", "spec_augment": True},
+            "spec_augment",
+        ),
         ({"frontend": "mfcc", "n_mfcc": 80, "n_mels": 40}, "n_mfcc"),
         ({"n_fft": 128}, "n_fft"),
         ({"head_kernel_sizes": [4]}, "head_kernel_sizes"),
