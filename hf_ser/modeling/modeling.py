@@ -41,6 +41,17 @@ class SERClassifierOutput(SequenceClassifierOutput):
     layer_logits: torch.FloatTensor | None = None
 
 
+def classification_loss(
+    logits: torch.Tensor, labels: torch.Tensor, weight: torch.Tensor | None = None, label_smoothing: float = 0.0
+) -> torch.Tensor:
+    """Cross-entropy of [B, C] logits, or of every layer head's [B, L, C] logits (`layer_combination="ensemble"`)
+    against the same labels: each head learns the labels on its own."""
+    if logits.dim() == 3:
+        logits = logits.transpose(1, 2)  # [B, C, L]
+        labels = labels[:, None].expand(-1, logits.shape[-1])
+    return nn.functional.cross_entropy(logits, labels, weight=weight, label_smoothing=label_smoothing)
+
+
 class WeightedLayerSum(nn.Module):
     """Softmax-weighted sum over encoder hidden states: [B, L, T, D] -> [B, T, D]."""
 
@@ -350,14 +361,7 @@ class SERForAudioClassification(SERPreTrainedModel):
             if weights is None and self.config.class_weights is not None:
                 weights = torch.tensor(self.config.class_weights, dtype=torch.float32)
             weight = weights.to(device=logits.device, dtype=logits.dtype) if weights is not None else None
-            targets = labels.to(logits.device).long()
-            if logits.dim() == 3:  # ensemble: every layer's head learns the labels on its own
-                per_layer = logits.transpose(1, 2)  # [B, C, L]
-                loss = nn.functional.cross_entropy(
-                    per_layer, targets[:, None].expand(-1, logits.shape[1]), weight=weight
-                )
-            else:
-                loss = nn.functional.cross_entropy(logits, targets, weight=weight)
+            loss = classification_loss(logits, labels.to(logits.device).long(), weight)
         layer_logits = None
         if logits.dim() == 3:  # predict with the mean log-probability over the layers' heads
             layer_logits = logits if self.training else None

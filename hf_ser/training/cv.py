@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
@@ -519,7 +520,6 @@ def prepare_cache(plan: CVPlan, data_args, model_args, training_args, cv_args):
 
     from .cache import (
         KEY_COLUMN,
-        CacheStats,
         FeatureCache,
         add_feature_keys,
         cached_collator_factory,
@@ -553,35 +553,29 @@ def prepare_cache(plan: CVPlan, data_args, model_args, training_args, cv_args):
         plan.dataset = add_feature_keys(plan.dataset)
     clips = plan.all_clips(["audio", "speaker_id", KEY_COLUMN])
     keys = clips[KEY_COLUMN]
-    stats = cache.compute(
+    compute = functools.partial(
+        cache.compute,
         model,
         feature_extractor,
-        clips["audio"],
-        keys,
         sampling_rate=data_args.sampling_rate,
         batch_size=max(1, training_args.per_device_eval_batch_size // 2),
         progress=not training_args.disable_tqdm,
     )
-    # speed-perturbed copies of every clip some fold trains on
-    train_clips = plan.fixed_splits["train"] if plan.fixed_splits is not None else plan.dataset
-    for factor in data_args.speed_perturbation or []:
-        more = cache.compute(
-            model,
-            feature_extractor,
-            train_clips["audio"],
-            train_clips[KEY_COLUMN],
-            sampling_rate=data_args.sampling_rate,
-            batch_size=max(1, training_args.per_device_eval_batch_size // 2),
-            progress=not training_args.disable_tqdm,
-            speed=factor,
-        )
-        stats = CacheStats(stats.computed + more.computed, stats.reused + more.reused, stats.seconds + more.seconds)
+    audio = clips["audio"]
+    compute(audio, keys)
+    if data_args.speed_perturbation:  # speed-perturbed copies of every clip some fold trains on
+        train_audio, train_keys = audio, keys  # speaker CV: every clip
+        if plan.fixed_splits is not None:
+            train = plan.fixed_splits["train"]
+            train_audio, train_keys = train["audio"], train[KEY_COLUMN]
+        for factor in data_args.speed_perturbation:
+            compute(train_audio, train_keys, speed=factor)
     del model
     speaker_stats = None
     if cv_args.speaker_normalization == "speaker_z":
         speaker_stats = speaker_statistics(cache, keys, clips["speaker_id"])
         logger.info("per-speaker z normalisation over %d speakers (transductive)", len(speaker_stats))
-    info = {"enabled": True, "directory": cache.directory, "dtype": cache.dtype, **stats.to_dict()}
+    info = {"enabled": True, "directory": cache.directory, "dtype": cache.dtype, **cache.stats.to_dict()}
     return cached_collator_factory(cache, speaker_stats), info
 
 

@@ -241,7 +241,7 @@ def model_summary(config) -> str:
         head = "linear"
     elif head in ("lstm", "cnn_lstm", "parallel", "mlp"):
         head += f", hidden {config.head_hidden_size} × {config.head_num_layers}"
-    pooled = config.frontend == "functionals" or getattr(config, "encoder_pooling", "none") == "mean"
+    pooled = config.frontend == "functionals" or config.encoder_pooling == "mean"
     pooling = "" if pooled else f" → {config.pooling} pooling"
     return f"{front} → {head} head{pooling} → {config.num_labels} classes"
 

@@ -18,13 +18,13 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from sklearn.utils.class_weight import compute_class_weight
 from torch.utils.data import Sampler
 from transformers import Trainer, TrainerCallback
 
 from ..audio import decode_audio_field
 from ..features.augment import SPEED_COLUMN, WaveformAugmenter, change_speed
+from ..modeling.modeling import classification_loss
 
 logger = logging.getLogger(__name__)
 
@@ -109,13 +109,12 @@ class SERTrainer(Trainer):
             return (loss, outputs) if return_outputs else loss
         logits = outputs["logits"] if isinstance(outputs, dict) else outputs[0]
         layer_logits = outputs.get("layer_logits") if isinstance(outputs, dict) else None
-        if layer_logits is not None:  # one head per encoder layer: each learns the labels on its own
-            logits = layer_logits.float().transpose(1, 2)  # [B, C, L]
-            labels = labels[:, None].expand(-1, logits.shape[-1])
+        if layer_logits is not None:  # one head per encoder layer: the loss is on each head's logits
+            logits = layer_logits
         weight = None
         if self.class_weights is not None:
             weight = self.class_weights.to(device=logits.device, dtype=torch.float32)
-        loss = F.cross_entropy(
+        loss = classification_loss(
             logits.float(), labels, weight=weight, label_smoothing=float(self.args.label_smoothing_factor)
         )
         return (loss, outputs) if return_outputs else loss
@@ -214,8 +213,7 @@ class SERDataCollator:
 
     def _decode(self, row: dict[str, Any]) -> np.ndarray:
         wave = decode_audio_field(row[self.audio_column], self.sampling_rate)
-        speed = float(row.get(SPEED_COLUMN) or 1.0)
-        return change_speed(wave, speed) if speed != 1.0 else wave
+        return change_speed(wave, float(row.get(SPEED_COLUMN) or 1.0))
 
     def __call__(self, rows: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
         waves = [self._decode(r) for r in rows]
