@@ -1,0 +1,177 @@
+"""What every benchmark here shares: timing, the result table, the machine line, peak memory, test clips.
+
+Each benchmark measures hf-ser and its reference in the same process, one after the other, on the
+same inputs, and prints a table, an agreement check (outputs equal within a tolerance) and a last
+line ``ratio: <reference time / hf-ser time>``. Absolute times on a shared machine are noise; the
+ratio of two times taken minutes apart in one run is what the numbers claim.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+EMODB = SHARED / "corpora" / "emodb"
+WHISPER_BASE = SHARED / "models" / "whisper-base"
+SR = 16000
+
+
+def quiet_libraries() -> None:
+    """Keep transformers / datasets progress bars and warnings out of the benchmark's table."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    import datasets
+    import transformers
+
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    datasets.utils.logging.set_verbosity_error()
+    datasets.disable_progress_bars()
+
+
+def machine() -> str:
+    """One line naming the machine, its load and torch's threads (absolute times depend on all three)."""
+    import torch
+
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    cpu = platform.processor() or platform.machine()
+    return (
+        f"{os.cpu_count()} CPU cores ({cpu}), load {load:.1f}, torch {torch.__version__} "
+        f"with {torch.get_num_threads()} threads, Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}"
+    )
+
+
+def timed(fn: Callable[[], object]) -> tuple[float, object]:
+    """(seconds, result) of one call."""
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+def best_of(fn: Callable[[], object], repeats: int) -> float:
+    """Fastest of ``repeats`` calls: the least disturbed by other work on a shared machine."""
+    return min(timed(fn)[0] for _ in range(max(1, repeats)))
+
+
+def print_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """A Markdown table (pasteable into benchmarks/README.md)."""
+    cells = [[str(c) for c in header], *[[str(c) for c in r] for r in rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    fmt = lambda r: "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |"  # noqa: E731
+    print(fmt(cells[0]))
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for r in cells[1:]:
+        print(fmt(r))
+
+
+def print_ratio(ratio: float, what: str) -> None:
+    """The last line every benchmark prints (the acceptance check reads its number)."""
+    print(f"ratio: {ratio:.1f} ({what})")
+
+
+# ------------------------------------------------------------------------------------------- memory
+def peak_rss_mib() -> float:
+    """This process's peak resident memory so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@dataclass
+class ProcessRun:
+    """A finished command: exit status, wall seconds, peak RSS of the process tree (MiB), and its output."""
+
+    returncode: int
+    seconds: float
+    peak_rss_mib: float
+    output: str
+
+
+def run_measured(cmd: Sequence[str], env: dict[str, str] | None = None, interval: float = 0.05) -> ProcessRun:
+    """Run ``cmd``, sampling the summed RSS of it and its children (workers count too) every ``interval`` s."""
+    import psutil
+
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        list(cmd), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, **(env or {})}
+    )
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        parent = psutil.Process(proc.pid)
+        while not done.is_set():
+            try:
+                tree = [parent, *parent.children(recursive=True)]
+                peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+            except psutil.Error:
+                pass
+            done.wait(interval)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    output, _ = proc.communicate()
+    done.set()
+    sampler.join()
+    return ProcessRun(proc.returncode, time.perf_counter() - start, peak / 2**20, output)
+
+
+# -------------------------------------------------------------------------------------------- clips
+@dataclass
+class Clips:
+    """Test clips as the corpora store them (16-bit WAV bytes at 16 kHz) and decoded from those bytes."""
+
+    source: str
+    wav_bytes: list[bytes]
+    waves: list[np.ndarray]
+    labels: list[int]
+    label_names: list[str]
+
+    @property
+    def seconds(self) -> float:
+        return sum(len(w) for w in self.waves) / SR
+
+
+def load_clips(count: int, corpus: Path = EMODB, seed: int = 0) -> Clips:
+    """``count`` EMO-DB clips spread over the corpus (every k-th file), or synthetic ones without EMO-DB."""
+    from hf_ser.audio import decode_audio_bytes, encode_wav, load_audio
+    from hf_ser.labels import CORPUS_LABEL_MAPS
+
+    files = sorted(Path(corpus).glob("wav/*.wav"))
+    if files:
+        files = files[:: max(1, len(files) // count)][:count]
+        names = [CORPUS_LABEL_MAPS["emodb"][f.stem[5]] for f in files]
+        raw = [encode_wav(load_audio(str(f), SR), SR) for f in files]
+        source = f"{len(files)} EMO-DB clips ({corpus})"
+    else:
+        from hf_ser.corpora.synthetic import iter_synthetic_utterances
+
+        utts = []
+        for u in iter_synthetic_utterances(num_speakers=4, utterances_per_emotion=max(1, count // 16 + 1), seed=seed):
+            utts.append(u)
+        utts = utts[:: max(1, len(utts) // count)][:count]
+        names = [u["emotion"] for u in utts]
+        raw = [encode_wav(u["array"], SR) for u in utts]
+        source = f"{len(utts)} synthetic clips (no EMO-DB at {corpus})"
+    label_names = sorted(set(names))
+    waves = [decode_audio_bytes(b, SR, name=f"clip {i}") for i, b in enumerate(raw)]
+    return Clips(source, raw, waves, [label_names.index(n) for n in names], label_names)
+
+
+def die(message: str) -> None:
+    """A benchmark that cannot run says why and exits non-zero (never a made-up ratio)."""
+    print(message, file=sys.stderr)
+    raise SystemExit(1)
