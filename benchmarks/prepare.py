@@ -68,9 +68,11 @@ def prepare_in_process(corpus: str, data_dir: Path, workdir: Path) -> dict:
     """``hf-ser prepare``'s own ``main`` in this process (no interpreter start-up); returns its report."""
     import contextlib
     import io
+    import logging
 
     from hf_ser.corpora.prepare import main as prepare_main
 
+    logging.getLogger("hf_ser").setLevel(logging.WARNING)  # the command's INFO lines, not the table's business
     argv = prepare_argv(corpus, data_dir, workdir)
     with contextlib.redirect_stdout(io.StringIO()):
         if prepare_main(argv) != 0:
