@@ -83,6 +83,22 @@ def print_ratio(ratio: float, what: str) -> None:
     print(f"ratio: {ratio:.1f} ({what})")
 
 
+def profile_rows(fn: Callable[[], object], top: int = 6) -> list[list[str]]:
+    """The ``top`` functions by own time in one call of ``fn`` (cProfile): where a cost goes, for the README."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.runcall(fn)
+    stats = pstats.Stats(profiler)
+    total = sum(v[2] for v in stats.stats.values())
+    rows = sorted(stats.stats.items(), key=lambda kv: kv[1][2], reverse=True)[:top]
+    return [
+        [f"{Path(file).name}:{line}({name})" if line else name, f"{own:.3f}", f"{own / total:.0%}", str(calls)]
+        for (file, line, name), (calls, _, own, _, _) in rows
+    ]
+
+
 # ------------------------------------------------------------------------------------------- memory
 def peak_rss_mib() -> float:
     """This process's peak resident memory so far (Linux reports KiB)."""

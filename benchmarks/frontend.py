@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-from common import EMODB, SR, best_of, load_clips, machine, print_ratio, print_table, quiet_libraries
+from common import EMODB, SR, best_of, load_clips, machine, print_ratio, print_table, profile_rows, quiet_libraries
 
 N_MFCC, N_MELS, N_FFT, WIN, HOP = 40, 64, 512, 400, 160
 
@@ -50,6 +50,7 @@ def main() -> int:
     parser.add_argument("--clips", type=int, default=None, help="default all 535 EMO-DB clips (--quick 64)")
     parser.add_argument("--batch_size", type=int, default=32)
     parser.add_argument("--corpus", default=str(EMODB), help="EMO-DB folder (synthetic clips when it is missing)")
+    parser.add_argument("--profile", action="store_true", help="also print where each side spends its time")
     args = parser.parse_args()
     quiet_libraries()
     import torch
@@ -105,6 +106,10 @@ def main() -> int:
     if not ok:
         print("the features differ: no ratio is claimed")
         return 1
+    if args.profile:
+        for name, fn in (("librosa per file", reference), ("hf-ser batched", ours)):
+            print(f"\nprofile, {name} (cProfile, own time of the top functions):")
+            print_table(["function", "seconds", "share", "calls"], profile_rows(fn))
     print_ratio(t_ref / t_ours, "librosa per file / hf-ser batched")
     return 0
 
