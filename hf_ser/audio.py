@@ -151,10 +151,10 @@ def stream_audio(
         orig_sr, total = f.samplerate, f.frames
         if total == 0:
             raise AudioDecodeError(f"{name}: empty audio (0 samples)")
-        down = orig_sr // math.gcd(orig_sr, sampling_rate)  # input step that maps to a whole output sample
+        g = math.gcd(orig_sr, sampling_rate)
+        up, down = sampling_rate // g, orig_sr // g  # every `down` input samples map to `up` output samples
         step = max(down, int(block_seconds * orig_sr) // down * down)
         margin = -(-1024 // down) * down if orig_sr != sampling_rate else 0
-        ratio = sampling_rate / orig_sr
         for start in range(0, total, step):
             lo, hi = max(0, start - margin), min(total, start + step + margin)
             f.seek(lo)
@@ -164,8 +164,8 @@ def stream_audio(
                     f"{name}: audio contains non-finite samples (NaN or Inf) near {lo / orig_sr:.1f} s"
                 )
             out = resample(data, orig_sr, sampling_rate)
-            skip = round((start - lo) * ratio)
-            keep = round((min(total, start + step) - start) * ratio)
+            skip = (start - lo) // down * up  # exact: block starts and margins are multiples of `down`
+            keep = -(-min(total, start + step) * up // down) - start // down * up  # resample() gives ceil(n up/down)
             yield out[skip : skip + keep]
 
 
