@@ -202,7 +202,9 @@ class SERPredictor:
     """Batched, padding-safe prediction with a saved model: many files, waveforms, or a long recording's timeline.
 
     Clips are sorted by length into batches (little padding), decoded in DataLoader worker processes and put back in
-    input order. hf-ser models are padding-invariant (a clip's scores do not depend on its batch), so any lengths
+    input order. With ``vad_threshold_db`` (None: off) silence is never classified: a clip none of whose 25 ms frames
+    reaches that level is skipped as silent, and timelines label silent windows ``no_speech``. hf-ser models are
+    padding-invariant (a clip's scores do not depend on its batch), so any lengths
     share a batch; other transformers classifiers only batch clips of equal length, which keeps the same promise.
     """
 
@@ -216,6 +218,7 @@ class SERPredictor:
         batch_size: int = 16,
         num_workers: int | None = None,
         max_clip_seconds: float = 30.0,
+        vad_threshold_db: float | None = DEFAULT_VAD_THRESHOLD_DB,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -227,6 +230,7 @@ class SERPredictor:
         self.batch_size = batch_size
         self.num_workers = num_workers
         self.max_clip_seconds = max_clip_seconds
+        self.vad_threshold_db = vad_threshold_db
 
     @classmethod
     def from_pretrained(
@@ -323,10 +327,14 @@ class SERPredictor:
                     collate_fn=_as_list,
                 )
                 for items in loader:
-                    good = [(i, w) for i, w, _ in items if w is not None]
-                    for i, _, error in items:
+                    good = []
+                    for i, wave, error in items:
+                        if error is None and self._is_silent(wave):
+                            error = f"silent (no 25 ms frame reaches {self.vad_threshold_db:g} dBFS)"
                         if error is not None:
                             results[i] = FilePrediction(chunk[i], error=error)
+                        else:
+                            good.append((i, wave))
                     if good:
                         probs = self.predict_waveforms([w for _, w in good])
                         for (i, w), p in zip(good, probs, strict=True):
@@ -339,6 +347,11 @@ class SERPredictor:
         finally:
             bar.close()
 
+    def _is_silent(self, wave: np.ndarray) -> bool:
+        return (
+            self.vad_threshold_db is not None and speech_fraction(wave, self.sampling_rate, self.vad_threshold_db) == 0
+        )
+
     def _predict_long(self, path: str) -> FilePrediction:
         try:
             timeline = self.timeline(path)
@@ -346,7 +359,7 @@ class SERPredictor:
             return FilePrediction(path, error=str(e).removeprefix(f"{path}: "))
         windows = int(np.isfinite(timeline.window_probabilities[:, 0]).sum()) if timeline.labels else 0
         if timeline.label is None:
-            return FilePrediction(path, error=f"no speech found (no window reaches {DEFAULT_VAD_THRESHOLD_DB} dBFS)")
+            return FilePrediction(path, error=f"silent (no window reaches {self.vad_threshold_db:g} dBFS)")
         return FilePrediction(path, timeline.label, timeline.scores, timeline.duration, windows=windows)
 
     # ----------------------------------------------------------------- timeline
@@ -356,18 +369,16 @@ class SERPredictor:
         *,
         window: float = 2.0,
         hop: float = 1.0,
-        vad: bool = True,
-        vad_threshold_db: float = DEFAULT_VAD_THRESHOLD_DB,
         min_speech_fraction: float = 0.2,
         smoothing: str = "none",
         smoothing_width: int = 5,
         switch_probability: float = 0.05,
     ) -> Timeline:
         """Emotion timeline: windows of ``window`` s every ``hop`` s, streamed from the file; a window is speech when
-        at least ``min_speech_fraction`` of its 25 ms frames reach ``vad_threshold_db`` dBFS (silence is labelled
-        ``no_speech`` and never shown to the model); optional smoothing of the speech windows ("median" over
-        ``smoothing_width`` windows, or "hmm": Viterbi with ``switch_probability``); adjacent windows with one label
-        merged into segments that tile the recording."""
+        at least ``min_speech_fraction`` of its 25 ms frames reach the predictor's ``vad_threshold_db`` (silence is
+        labelled ``no_speech`` and never shown to the model; with the VAD off every window is speech); optional
+        smoothing of the speech windows ("median" over ``smoothing_width`` windows, or "hmm": Viterbi with
+        ``switch_probability``); adjacent windows with one label merged into segments that tile the recording."""
         if not (0 < hop <= window):
             raise ValueError(f"need 0 < hop <= window, got window={window} hop={hop}")
         if smoothing not in SMOOTHINGS:
@@ -393,7 +404,9 @@ class SERPredictor:
         total = 0
         nan_row = np.full(len(self.labels), np.nan, dtype=np.float32)
         for start, wave in sliding_windows(blocks, win, step, DEFAULT_MIN_SAMPLES):
-            is_speech = not vad or speech_fraction(wave, sr, vad_threshold_db) >= min_speech_fraction
+            is_speech = (
+                self.vad_threshold_db is None or speech_fraction(wave, sr, self.vad_threshold_db) >= min_speech_fraction
+            )
             starts.append(start)
             speech.append(is_speech)
             rows.append(nan_row)
@@ -489,7 +502,7 @@ def _parser() -> Any:
     t.add_argument("--timeline", action="store_true", help="segments with start/end seconds for each recording")
     t.add_argument("--window", type=float, default=2.0, help="window length in seconds (default: %(default)s)")
     t.add_argument("--hop", type=float, default=1.0, help="window step in seconds (default: %(default)s)")
-    t.add_argument("--no_vad", action="store_true", help="classify every window, silence included")
+    t.add_argument("--no_vad", action="store_true", help="classify silence too (silent clips, silent windows)")
     t.add_argument(
         "--vad_threshold_db",
         type=float,
@@ -578,6 +591,7 @@ def main(argv: list[str] | None = None) -> int:
             batch_size=args.batch_size,
             num_workers=args.num_workers,
             max_clip_seconds=args.max_clip_seconds,
+            vad_threshold_db=None if args.no_vad else args.vad_threshold_db,
         )
     except (OSError, ValueError) as e:
         print(f"hf-ser predict: error: cannot load model {args.model}: {e}", file=sys.stderr)
@@ -617,8 +631,6 @@ def _records(predictor: SERPredictor, paths: list[str], args: Any) -> Iterator[d
                 path,
                 window=args.window,
                 hop=args.hop,
-                vad=not args.no_vad,
-                vad_threshold_db=args.vad_threshold_db,
                 smoothing=args.smoothing,
                 smoothing_width=args.smoothing_width,
             )

@@ -250,3 +250,17 @@ def test_predict_timeline_command_with_plot(saved_model, tmp_path):
     assert "no_speech" in [s["label"] for s in segments]
     png = Path(record["plot"])
     assert png.parent == plots and png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_digital_silence_is_not_an_emotion(saved_model, tmp_path):
+    silent = tmp_path / "silent.wav"
+    sf.write(silent, np.zeros(48000, np.float32), 16000)
+    predictor = SERPredictor.from_pretrained(saved_model)
+    (clip,) = predictor.predict_files([silent])
+    assert clip.label is None and clip.error.startswith("silent")
+    timeline = predictor.timeline(silent)
+    assert [(s.start, s.end, s.label) for s in timeline.segments] == [(0.0, 3.0, "no_speech")]
+    assert timeline.label is None and timeline.speech_fraction == 0.0
+    everything = SERPredictor.from_pretrained(saved_model, vad_threshold_db=None)
+    assert next(iter(everything.predict_files([silent]))).label in everything.labels
+    assert everything.timeline(silent).label in everything.labels
