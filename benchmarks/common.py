@@ -80,7 +80,7 @@ def print_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> None
 
 def print_ratio(ratio: float, what: str) -> None:
     """The last line every benchmark prints (the acceptance check reads its number)."""
-    print(f"ratio: {ratio:.1f} ({what})")
+    print(f"ratio: {ratio:.2f} ({what})" if ratio < 10 else f"ratio: {ratio:.1f} ({what})")
 
 
 def profile_rows(fn: Callable[[], object], top: int = 6) -> list[list[str]]:
@@ -115,34 +115,56 @@ class ProcessRun:
     output: str
 
 
-def run_measured(cmd: Sequence[str], env: dict[str, str] | None = None, interval: float = 0.05) -> ProcessRun:
-    """Run ``cmd``, sampling the summed RSS of it and its children (workers count too) every ``interval`` s."""
-    import psutil
+class RssSampler:
+    """Peak summed RSS of a process and its children, sampled every ``interval`` s on a thread while in use."""
 
+    def __init__(self, pid: int, interval: float = 0.02) -> None:
+        import psutil
+
+        self.process, self.interval, self.peak = psutil.Process(pid), interval, 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        import psutil
+
+        while not self._done.is_set():
+            try:
+                tree = [self.process, *self.process.children(recursive=True)]
+                self.peak = max(self.peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+            except psutil.Error:
+                pass
+            self._done.wait(self.interval)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    @property
+    def peak_mib(self) -> float:
+        return self.peak / 2**20
+
+
+def run_measured(cmd: Sequence[str], env: dict[str, str] | None = None) -> ProcessRun:
+    """Run ``cmd``, sampling the summed RSS of it and its children (workers count too)."""
     start = time.perf_counter()
     proc = subprocess.Popen(
         list(cmd), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, **(env or {})}
     )
-    peak = 0
-    done = threading.Event()
+    with RssSampler(proc.pid) as sampler:
+        output, _ = proc.communicate()
+    return ProcessRun(proc.returncode, time.perf_counter() - start, sampler.peak_mib, output)
 
-    def sample() -> None:
-        nonlocal peak
-        parent = psutil.Process(proc.pid)
-        while not done.is_set():
-            try:
-                tree = [parent, *parent.children(recursive=True)]
-                peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
-            except psutil.Error:
-                pass
-            done.wait(interval)
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    output, _ = proc.communicate()
-    done.set()
-    sampler.join()
-    return ProcessRun(proc.returncode, time.perf_counter() - start, peak / 2**20, output)
+def measured(fn: Callable[[], object]) -> tuple[float, float, object]:
+    """(seconds, peak RSS of this process while ``fn`` ran in MiB, result)."""
+    with RssSampler(os.getpid()) as sampler:
+        seconds, result = timed(fn)
+    return seconds, sampler.peak_mib, result
 
 
 # -------------------------------------------------------------------------------------------- clips
