@@ -197,9 +197,7 @@ def load_clips(count: int, corpus: Path = EMODB, seed: int = 0) -> Clips:
     else:
         from hf_ser.corpora.synthetic import iter_synthetic_utterances
 
-        utts = []
-        for u in iter_synthetic_utterances(num_speakers=4, utterances_per_emotion=max(1, count // 16 + 1), seed=seed):
-            utts.append(u)
+        utts = list(iter_synthetic_utterances(num_speakers=4, utterances_per_emotion=count // 16 + 1, seed=seed))
         utts = utts[:: max(1, len(utts) // count)][:count]
         names = [u["emotion"] for u in utts]
         raw = [encode_wav(u["array"], SR) for u in utts]

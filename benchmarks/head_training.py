@@ -162,7 +162,7 @@ def feature_agreement(ref_model, cache, keys, clips, count: int) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="8 clips and the small encoder: under a minute")
-    parser.add_argument("--clips", type=int, default=None, help="number of clips (default 96, --quick 8)")
+    parser.add_argument("--clips", type=int, default=None, help="number of clips (default 64, --quick 8)")
     parser.add_argument("--encoder", choices=sorted(ENCODERS), default=None, help="default base, --quick small")
     parser.add_argument("--corpus", default=str(EMODB), help="EMO-DB folder (synthetic clips when it is missing)")
     parser.add_argument("--batch_size", type=int, default=8)
@@ -173,7 +173,7 @@ def main() -> int:
 
     from hf_ser.training.cache import FeatureCache, audio_key
 
-    clips = load_clips(args.clips or (8 if args.quick else 96), args.corpus)
+    clips = load_clips(args.clips or (8 if args.quick else 64), args.corpus)
     torch.manual_seed(0)
     encoder = args.encoder or ("small" if args.quick else "base")
     ref_config = Wav2Vec2Config(num_labels=len(clips.label_names), **ENCODERS[encoder][1])

@@ -119,7 +119,7 @@ def loader_vs_step(dataset_dir: Path, batches: int) -> dict[str, float]:
             collate_fn=collator, num_workers=0,
         )  # fmt: skip
         start = time.perf_counter()
-        collected = list(loader)
+        collected = list(loader)  # the model step below runs on the last (augmented) batches
         rates[f"loader_{name}"] = n / (time.perf_counter() - start)
     optimizer = torch.optim.AdamW(model.parameters(), lr=training_args.learning_rate)
     model.train()
