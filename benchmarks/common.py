@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import platform
-import resource
 import subprocess
 import sys
 import threading
@@ -100,28 +99,30 @@ def profile_rows(fn: Callable[[], object], top: int = 6) -> list[list[str]]:
 
 
 # ------------------------------------------------------------------------------------------- memory
-def peak_rss_mib() -> float:
-    """This process's peak resident memory so far (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 @dataclass
 class ProcessRun:
-    """A finished command: exit status, wall seconds, peak RSS of the process tree (MiB), and its output."""
+    """A finished command: exit status, wall seconds, peak RSS and peak anonymous RSS of its process tree (MiB),
+    and its output."""
 
     returncode: int
     seconds: float
     peak_rss_mib: float
+    peak_anonymous_mib: float
     output: str
 
 
 class RssSampler:
-    """Peak summed RSS of a process and its children, sampled every ``interval`` s on a thread while in use."""
+    """Peak memory of a process and its children, sampled every ``interval`` s on a thread while in use.
+
+    ``peak``: resident set (RSS) summed over the tree. ``peak_anonymous``: RSS less its file-backed pages
+    (``shared``), i.e. the memory the work itself allocated: pages of memory-mapped Arrow files that a process
+    reads count in its RSS but are page cache the kernel reclaims at will.
+    """
 
     def __init__(self, pid: int, interval: float = 0.02) -> None:
         import psutil
 
-        self.process, self.interval, self.peak = psutil.Process(pid), interval, 0
+        self.process, self.interval, self.peak, self.peak_anonymous = psutil.Process(pid), interval, 0, 0
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -130,8 +131,9 @@ class RssSampler:
 
         while not self._done.is_set():
             try:
-                tree = [self.process, *self.process.children(recursive=True)]
-                self.peak = max(self.peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+                infos = [p.memory_info() for p in [self.process, *self.process.children(recursive=True)]]
+                self.peak = max(self.peak, sum(m.rss for m in infos))
+                self.peak_anonymous = max(self.peak_anonymous, sum(m.rss - m.shared for m in infos))
             except psutil.Error:
                 pass
             self._done.wait(self.interval)
@@ -144,10 +146,6 @@ class RssSampler:
         self._done.set()
         self._thread.join()
 
-    @property
-    def peak_mib(self) -> float:
-        return self.peak / 2**20
-
 
 def run_measured(cmd: Sequence[str], env: dict[str, str] | None = None) -> ProcessRun:
     """Run ``cmd``, sampling the summed RSS of it and its children (workers count too)."""
@@ -157,14 +155,15 @@ def run_measured(cmd: Sequence[str], env: dict[str, str] | None = None) -> Proce
     )
     with RssSampler(proc.pid) as sampler:
         output, _ = proc.communicate()
-    return ProcessRun(proc.returncode, time.perf_counter() - start, sampler.peak_mib, output)
+    seconds = time.perf_counter() - start
+    return ProcessRun(proc.returncode, seconds, sampler.peak / 2**20, sampler.peak_anonymous / 2**20, output)
 
 
 def measured(fn: Callable[[], object]) -> tuple[float, float, object]:
     """(seconds, peak RSS of this process while ``fn`` ran in MiB, result)."""
     with RssSampler(os.getpid()) as sampler:
         seconds, result = timed(fn)
-    return seconds, sampler.peak_mib, result
+    return seconds, sampler.peak / 2**20, result
 
 
 # -------------------------------------------------------------------------------------------- clips
