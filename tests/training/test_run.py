@@ -107,7 +107,9 @@ def test_push_to_hub_with_mocked_client(tmp_path, monkeypatch):
     assert repo_id == "me/ser-demo" and private is True and exist_ok is True
     _, _, files, ignore = calls[2]
     assert {"model.safetensors", "config.json", "README.md", "test_results.json"} <= set(files)
-    assert any(p.startswith("checkpoint-") for p in ignore)
+    # the model folder is what is uploaded: no checkpoints (deleted once the model is saved), no pickles
+    assert "checkpoints" not in files and "training_args.bin" not in files
+    assert ignore == ["checkpoints/**"]  # only kept checkpoints (keep_checkpoints: true) would be skipped
     card = (out / "README.md").read_text()
     assert 'model="me/ser-demo"' in card
 
@@ -148,7 +150,7 @@ def test_resume_after_sigkill_gives_same_metrics(tmp_path):
     )
     try:
         deadline = time.time() + 300
-        while not (killed / "checkpoint-8").exists():
+        while not (killed / "checkpoints" / "checkpoint-8").exists():
             assert proc.poll() is None, "training ended before it could be killed"
             assert time.time() < deadline, "no checkpoint-8 within 300 s"
             time.sleep(0.05)
@@ -159,7 +161,8 @@ def test_resume_after_sigkill_gives_same_metrics(tmp_path):
     assert not (killed / "test_results.json").exists()
 
     # Resume from the checkpoint seen (it may have been cut mid-save: the last complete one is used).
-    run_train([*args, "--output_dir", str(killed), "--resume_from_checkpoint", str(killed / "checkpoint-8")])
+    checkpoint = killed / "checkpoints" / "checkpoint-8"
+    run_train([*args, "--output_dir", str(killed), "--resume_from_checkpoint", str(checkpoint)])
     full = tmp_path / "full"
     run_train([*args, "--output_dir", str(full)])
     a = json.loads((full / "test_results.json").read_text())
@@ -174,16 +177,20 @@ def test_resume_after_sigkill_gives_same_metrics(tmp_path):
 def test_resume_true_picks_last_complete_checkpoint(tmp_path):
     from hf_ser.training.run import resolve_resume_checkpoint
 
+    checkpoints = tmp_path / "checkpoints"  # output_dir/checkpoints, apart from the saved model
     for step, complete in ((2, True), (4, True), (6, False)):
-        d = tmp_path / f"checkpoint-{step}"
-        d.mkdir()
+        d = checkpoints / f"checkpoint-{step}"
+        d.mkdir(parents=True)
         if complete:
             (d / "trainer_state.json").write_text("{}")
-    assert resolve_resume_checkpoint("true", str(tmp_path)) == str(tmp_path / "checkpoint-4")
-    assert resolve_resume_checkpoint(str(tmp_path / "checkpoint-6"), str(tmp_path)) == str(tmp_path / "checkpoint-4")
+    assert resolve_resume_checkpoint("true", str(tmp_path)) == str(checkpoints / "checkpoint-4")
+    incomplete = str(checkpoints / "checkpoint-6")
+    assert resolve_resume_checkpoint(incomplete, str(tmp_path)) == str(checkpoints / "checkpoint-4")
     assert resolve_resume_checkpoint(None, str(tmp_path)) is None
     with pytest.raises(ValueError, match="no checkpoint folder"):
-        resolve_resume_checkpoint(str(tmp_path / "checkpoint-99"), str(tmp_path))
+        resolve_resume_checkpoint(str(checkpoints / "checkpoint-99"), str(tmp_path))
+    with pytest.raises(ValueError, match="no complete checkpoint"):
+        resolve_resume_checkpoint("true", str(tmp_path / "elsewhere"))
 
 
 def test_two_process_cpu_ddp_counts_each_test_clip_once(tmp_path):
