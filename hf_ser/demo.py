@@ -42,8 +42,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from transformers import pipeline
 
+    from .console import run_console
     from .corpora.synthetic import synthesize_utterance
-    from .training.console import run_console
 
     clip = synthesize_utterance(UNSEEN_SPEAKER, args.emotion, index=0, seed=0)
     with run_console(None):  # pipeline's library notices stay off the console

@@ -38,7 +38,8 @@ def resolve_model_source(name_or_path: str | os.PathLike) -> str:
         or name.count("/") > 1
         or os.path.exists(name)
         or (name.count("/") == 1 and os.path.isdir(first))
-        or os.sep != "/" and os.sep in name
+        or os.sep != "/"
+        and os.sep in name
     )
     if looks_local:
         raise ModelNotFoundError(f"no such model folder: {name}")

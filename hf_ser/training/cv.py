@@ -737,7 +737,7 @@ def write_results(results: dict[str, Any], output_dir: str) -> None:
 
 def summary_table(results: dict[str, Any], output_dir: str) -> str:
     """The closing table of ``hf-ser cv``."""
-    from .console import table
+    from ..console import table
 
     p, m, sd = results["pooled"], results["mean"], results["std"]
     rows = [
@@ -768,8 +768,8 @@ def main(argv: list[str] | None = None) -> int:
     if any(a in ("-h", "--help") for a in argv):
         print_cv_help()
         return 0
+    from ..console import run_console
     from .config import ConfigError
-    from .console import run_console
     from .run import card_command, check_model_sources
 
     try:

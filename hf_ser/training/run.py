@@ -280,13 +280,13 @@ def train(
     from ..evaluation import build_report, plot_confusion_matrix
     from ..features.augment import WaveformAugmenter
     from .config import resolved_config, save_config
-    from .console import StageProgress
     from .metrics import compute_metrics
     from .trainer import (
         EpochSeededDataset,
         EpochSetter,
         SERDataCollator,
         SERTrainer,
+        StageProgress,
         balanced_class_weights,
         balanced_sample_weights,
     )
@@ -637,7 +637,7 @@ def push_to_hub(output_dir: str, training_args: SERTrainingArguments) -> str:
 # ------------------------------------------------------------------------------------------ main
 def summary_table(results: dict[str, Any], output_dir: str) -> str:
     """The closing table of ``hf-ser train``: data, model, training, best checkpoint, test metrics, files."""
-    from .console import table
+    from ..console import table
 
     def part(split: str) -> str:
         n_spk = len(results["speakers"].get(split, []))
@@ -688,8 +688,8 @@ def main(argv: list[str] | None = None) -> int:
     if any(a in ("-h", "--help") for a in argv):
         print_train_help()
         return 0
+    from ..console import run_console
     from .config import ConfigError, build_arguments, load_config
-    from .console import run_console
     from .cv import CVPlan, cv_field_types, prepare_cache, split_cv_keys
 
     try:

@@ -72,6 +72,21 @@ def test_evaluate_cli_matches_training_test_metrics(trained, tmp_path):
     assert "per_speaker" in report and "UAR" in (report_dir / "eval_report.md").read_text()
 
 
+def test_evaluate_writes_beside_the_model_folder_and_warns_on_few_clips(trained, capsys):
+    from hf_ser.evaluation import main
+
+    before = sorted(p.name for p in trained.iterdir())
+    # the tiny corpus has 3 validation clips per class: too few for metrics that mean much
+    assert main([str(trained), "--corpus", "synthetic", "--split", "validation"]) == 0
+    assert sorted(p.name for p in trained.iterdir()) == before  # the model folder (what is pushed) is untouched
+    report_dir = trained.parent / f"{trained.name}_eval" / "synthetic_validation"
+    report = json.loads((report_dir / "eval_results.json").read_text())
+    assert report["num_samples"] == 12 and len(report["warnings"]) == 1
+    assert "fewer than 5 per class" in report["warnings"][0]
+    assert "fewer than 5 per class" in capsys.readouterr().err
+    assert "warning" in (report_dir / "eval_report.md").read_text() and (report_dir / "evaluate.log").exists()
+
+
 def test_push_to_hub_with_mocked_client(tmp_path, monkeypatch):
     import huggingface_hub
 

@@ -1,8 +1,8 @@
-"""What a person running ``hf-ser train`` / ``hf-ser cv`` sees: one progress bar per stage and a closing table.
+"""What a person running an ``hf-ser`` command sees: one progress bar per stage and a closing table.
 
 Everything else — the resolved config, Trainer and library logs, each evaluation, Python warnings — goes to
-the run's log file (``output_dir/train.log``, ``cv.log`` for ``hf-ser cv``); ``--verbose`` shows it on the
-console too. hf-ser's own warnings (things a user must act on) always reach the console.
+the command's log file (``output_dir/train.log``, ``cv.log``, ``evaluate.log``); ``--verbose`` shows it on
+the console too. hf-ser's own warnings (things a user must act on) always reach the console.
 """
 
 from __future__ import annotations
@@ -12,11 +12,6 @@ import logging
 import os
 import sys
 from collections.abc import Iterator
-from typing import Any
-
-from transformers import TrainerCallback
-
-logger = logging.getLogger(__name__)
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # Loggers whose records go to the log file (and, with --verbose, to the console).
@@ -61,10 +56,21 @@ def _restore_progress_bars(before: tuple[bool, bool]) -> None:
     (enable_progress_bars if before[1] else disable_progress_bars)()
 
 
+def _configure_libraries() -> None:
+    """The libraries install their own console handler on first use: make that happen now, so the handlers
+    swapped below stay swapped."""
+    import datasets.utils.logging  # noqa: F401
+    import huggingface_hub.utils.logging  # noqa: F401
+    import transformers.utils.logging
+
+    transformers.utils.logging.get_logger()
+
+
 @contextlib.contextmanager
 def run_console(log_file: str | None, *, verbose: bool = False, main_process: bool = True) -> Iterator[None]:
     """Route hf-ser's and the libraries' logs to ``log_file`` (main process) and a filtered console for the
     duration of one command; everything is restored afterwards (tests run many commands in one process)."""
+    _configure_libraries()
     handlers: list[logging.Handler] = []
     console = logging.StreamHandler(sys.stderr)
     console.setFormatter(logging.Formatter(LOG_FORMAT, datefmt="%H:%M:%S"))
@@ -97,64 +103,6 @@ def run_console(log_file: str | None, *, verbose: bool = False, main_process: bo
             lg.setLevel(level)
         for h in handlers:
             h.close()
-
-
-class StageProgress(TrainerCallback):
-    """One progress bar for training (the latest and best validation UAR beside it) instead of Trainer's bar,
-    its nested evaluation bars and its printed log dicts, which go to the log file instead. Notes whether
-    training ended early, and why, for the closing summary."""
-
-    def __init__(self, description: str = "training", disable: bool = False, leave: bool = True) -> None:
-        self.description = description
-        self.disable = disable
-        self.leave = leave
-        self.bar = None
-        self.stopped_early = False
-        self.planned_steps = 0
-        self.best: float | None = None
-
-    def on_train_begin(self, args, state, control, **kwargs):
-        from tqdm.auto import tqdm
-
-        self.planned_steps = state.max_steps
-        if state.is_world_process_zero:
-            self.bar = tqdm(
-                total=state.max_steps,
-                initial=state.global_step,
-                desc=self.description,
-                unit="step",
-                disable=self.disable,
-                leave=self.leave,
-                dynamic_ncols=True,
-            )
-
-    def on_step_end(self, args, state, control, **kwargs):
-        if self.bar is not None:
-            self.bar.update(state.global_step - self.bar.n)
-
-    def on_evaluate(self, args, state, control, metrics=None, **kwargs):
-        metrics = metrics or {}
-        if "eval_uar" in metrics:
-            logger.info("step %d: validation %s", state.global_step, _fmt(metrics))
-            # Trainer updates state.best_metric only when it saves the checkpoint, after this call.
-            seen = [v for v in (self.best, state.best_metric, metrics["eval_uar"]) if v is not None]
-            self.best = max(seen)
-            if self.bar is not None:
-                self.bar.set_postfix_str(f"val UAR {metrics['eval_uar']:.3f}, best {self.best:.3f}", refresh=False)
-
-    def on_log(self, args, state, control, logs=None, **kwargs):
-        if state.is_world_process_zero and logs and not any(k.startswith(("eval_", "test_")) for k in logs):
-            logger.info("step %d: %s", state.global_step, _fmt(logs))
-
-    def on_train_end(self, args, state, control, **kwargs):
-        self.stopped_early = 0 < state.global_step < state.max_steps
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
-
-
-def _fmt(values: dict[str, Any]) -> str:
-    return ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in values.items())
 
 
 def table(rows: list[tuple[str, str]]) -> str:
