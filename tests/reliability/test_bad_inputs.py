@@ -46,9 +46,30 @@ def test_prepare_reports_bad_files_and_keeps_the_good_ones(labelled_tree, tmp_pa
         "trunc.wav": "truncated",
         "spk9_copy.wav": "duplicate",
     }
+    detail = next(r["detail"] for r in report["rejected"] if r["path"].endswith("text.wav"))
+    assert detail == "cannot decode audio (Format not recognised)"  # the reason, not a Python object's repr
     from datasets import load_from_disk
 
     assert sum(len(split) for split in load_from_disk(str(out)).values()) == 6
+
+
+def test_prepare_that_cannot_split_still_reports_every_file(tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    root = tmp_path / "one_speaker"  # <label>/<file>: no speaker information, so one speaker
+    for label in ("anger", "sadness", "happy"):
+        (root / label).mkdir(parents=True)
+    for label in ("anger", "sadness"):
+        for i in range(2):
+            sf.write(root / label / f"{i}.wav", (0.1 * rng.standard_normal(8000)).astype(np.float32), 16000)
+    (root / "happy" / "broken.wav").write_text("not audio")  # the only happy file
+    out = tmp_path / "prepared"
+    assert main(["prepare", "folder", "--data_dir", str(root), "--output_dir", str(out), "--no_progress"]) == 2
+    err = capsys.readouterr().err
+    assert "at least 2 speakers" in err and str(out / "prepare_report.json") in err
+    report = json.loads((out / "prepare_report.json").read_text())
+    assert "at least 2 speakers" in report["error"] and report["utterances"] == 4
+    assert [Path(r["path"]).name for r in report["rejected"]] == ["broken.wav"]
+    assert report["classes"] == ["sadness", "anger"] and report["dropped_classes"] == ["happiness"]
 
 
 def test_prepare_never_overwrites_a_users_folder(labelled_tree, tmp_path, capsys):
