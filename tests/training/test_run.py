@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -42,6 +44,35 @@ def test_output_contract(trained):
     assert not set(speakers["test"]) & (set(speakers["train"]) | set(speakers["validation"]))
     saved = (trained / "train_config.yaml").read_text()
     assert "max_steps: 4" in saved and "corpus: synthetic" in saved
+    # recipes/train.py was given an absolute recipe path: the card names the shipped recipe as recipes/...
+    card = (trained / "README.md").read_text()
+    assert "Trained with `accelerate launch recipes/train.py recipes/synthetic/default.yaml --output_dir" in card
+
+
+def test_card_command_reruns_the_training_and_the_model_folder_holds_only_the_model(tmp_path, monkeypatch):
+    """The card's "Trained with" command, run as written (here from a folder with no recipes/ in it: the
+    shipped recipe is found), trains the same model again; no optimizer state in the saved folder."""
+    from hf_ser.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "model"
+    assert main(["train", "recipes/synthetic/default.yaml", "--output_dir", str(out), *tiny_args()]) == 0
+    first = json.loads((out / "test_results.json").read_text())
+    command = re.search(r"^Trained with `(.+)`\.$", (out / "README.md").read_text(), re.MULTILINE).group(1)
+    words = shlex.split(command)
+    assert words[:3] == ["hf-ser", "train", "recipes/synthetic/default.yaml"] and str(out) in words
+
+    saved = {p.relative_to(out).as_posix() for p in out.rglob("*")}
+    trainer_state_files = ("optimizer.pt", "scheduler.pt", "rng_state.pth", "training_args.bin")
+    assert not [n for n in saved if n.startswith("checkpoints") or n.endswith(trainer_state_files)]
+    assert {"model.safetensors", "config.json", "preprocessor_config.json", "train.log"} <= saved
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (out / "model.safetensors").stat().st_mode & 0o777 == 0o666 & ~umask  # not safetensors' 0600
+
+    assert main(words[1:]) == 0
+    again = json.loads((out / "test_results.json").read_text())
+    assert again["test_uar"] == first["test_uar"] and again["test_confusion_matrix"] == first["test_confusion_matrix"]
 
 
 def test_saved_model_classifies_with_pipeline(trained):
