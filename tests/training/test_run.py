@@ -47,6 +47,7 @@ def test_output_contract(trained):
     # recipes/train.py was given an absolute recipe path: the card names the shipped recipe as recipes/...
     card = (trained / "README.md").read_text()
     assert "Trained with `accelerate launch recipes/train.py recipes/synthetic/default.yaml --output_dir" in card
+    assert "| warmup | 0.05 of the training steps |" in card  # the recipe's warmup_steps: 0.05 is a ratio
 
 
 def test_card_command_reruns_the_training_and_the_model_folder_holds_only_the_model(tmp_path, monkeypatch):
