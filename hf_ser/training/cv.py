@@ -741,7 +741,7 @@ def summary_table(results: dict[str, Any], output_dir: str) -> str:
 
     p, m, sd = results["pooled"], results["mean"], results["std"]
     rows = [
-        ("protocol", f"{results['protocol']}, {results['num_folds']} folds; {results['corpus']}"),
+        ("protocol", f"{results['protocol']} on {results['corpus']}"),
         ("model", results.get("model_summary", "")),
         ("pooled", f"UAR {p['uar']:.3f}  WA {p['wa']:.3f}  macro-F1 {p['macro_f1']:.3f}  ({p['num_samples']} clips)"),
         ("fold UAR", f"{m['uar']:.3f} ± {sd['uar']:.3f} (mean ± std over folds)"),
