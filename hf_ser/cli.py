@@ -1,4 +1,8 @@
-"""``hf-ser`` command line: each sub-command hands its arguments to the package module that owns it."""
+"""``hf-ser`` command line: each sub-command hands its arguments to the package module that owns it.
+
+Only the chosen sub-command's module is imported (and those import torch, transformers and datasets only
+when they run, not for ``--help``), so ``hf-ser --help`` answers at once.
+"""
 
 from __future__ import annotations
 
@@ -26,7 +30,10 @@ def _usage() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ("-h", "--help"):
+    if not argv:
+        print(_usage(), file=sys.stderr)
+        return 2
+    if argv[0] in ("-h", "--help"):
         print(_usage())
         return 0
     if argv[0] == "--version":
