@@ -138,9 +138,15 @@ class MaskedConvBlock(nn.Module):
         x = self.conv(_mask_frames(x, mask))
         x = torch.relu(self.norm(x, mask))
         if self.pool > 1:
-            # ceil_mode with -inf padding: a clip's last partial window pools only its own frames, alone or batched
+            # ceil_mode max pooling with -inf past the real frames: a clip's last partial window pools only its own
+            # frames, alone or batched. Windows are gathered (the last one clamped to the batch's last frame, which
+            # repeats a value of that window) instead of max_pool1d's ceil_mode, whose branch on the length would
+            # fix the length of an exported graph.
             x = x.masked_fill(~mask[:, None, :], float("-inf"))
-            x = nn.functional.max_pool1d(x, self.pool, self.pool, ceil_mode=True)
+            t = x.shape[-1]
+            starts = torch.arange((t + self.pool - 1) // self.pool, device=x.device)[:, None] * self.pool
+            window = (starts + torch.arange(self.pool, device=x.device)[None, :]).clamp(max=t - 1)
+            x = x[:, :, window].amax(-1)
             lengths = -torch.div(-mask.long().sum(-1), self.pool, rounding_mode="floor")
             mask = torch.arange(x.shape[-1], device=x.device)[None, :] < lengths[:, None]
             x = x.masked_fill(~mask[:, None, :], 0.0)
