@@ -11,6 +11,7 @@ import io
 import math
 import os
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -113,6 +114,59 @@ def load_audio(
         raise AudioDecodeError(f"{name}: empty file (0 bytes)")
     data, sr = _read(name, name)
     return to_mono_resampled(data, sr, sampling_rate, name, min_samples)
+
+
+def audio_duration(path: str | os.PathLike) -> float:
+    """Duration in seconds from the file's header alone (nothing is decoded); 0.0 when the header is unreadable."""
+    try:
+        info = sf.info(os.fspath(path))
+    except (sf.LibsndfileError, RuntimeError, TypeError):
+        return 0.0
+    return info.frames / info.samplerate if info.samplerate else 0.0
+
+
+def stream_audio(
+    path: str | os.PathLike, sampling_rate: int = DEFAULT_SAMPLING_RATE, block_seconds: float = 30.0
+) -> Iterator[np.ndarray]:
+    """Mono float32 audio at ``sampling_rate`` in consecutive blocks of about ``block_seconds``, read and resampled
+    block by block, so memory does not grow with the file's length (hour-long recordings).
+
+    Each block is resampled with a margin of neighbouring input on both sides that is then cut off, and blocks
+    start at input positions that map to whole output samples, so the concatenated blocks equal
+    :func:`load_audio` of the whole file up to the resampler's own rounding. Raises :class:`AudioDecodeError`
+    naming the file (and, for non-finite samples, the time) like :func:`load_audio`.
+    """
+    name = os.fspath(path)
+    if not os.path.isfile(name):
+        raise AudioDecodeError(f"{name}: no such file")
+    if os.path.getsize(name) == 0:
+        raise AudioDecodeError(f"{name}: empty file (0 bytes)")
+    try:
+        f = sf.SoundFile(name)
+    except (sf.LibsndfileError, RuntimeError, TypeError) as e:
+        raise AudioDecodeError(f"{name}: cannot decode audio ({e})") from e
+    with f:
+        if _TRUNCATED_CHUNK.search(f.extra_info):
+            raise AudioDecodeError(f"{name}: truncated file (the header declares more audio than the file holds)")
+        orig_sr, total = f.samplerate, f.frames
+        if total == 0:
+            raise AudioDecodeError(f"{name}: empty audio (0 samples)")
+        g = math.gcd(orig_sr, sampling_rate)
+        up, down = sampling_rate // g, orig_sr // g  # every `down` input samples map to `up` output samples
+        step = max(down, int(block_seconds * orig_sr) // down * down)
+        margin = -(-1024 // down) * down if orig_sr != sampling_rate else 0
+        for start in range(0, total, step):
+            lo, hi = max(0, start - margin), min(total, start + step + margin)
+            f.seek(lo)
+            data = f.read(hi - lo, dtype="float32", always_2d=True).mean(axis=1)
+            if not np.all(np.isfinite(data)):
+                raise AudioDecodeError(
+                    f"{name}: audio contains non-finite samples (NaN or Inf) near {lo / orig_sr:.1f} s"
+                )
+            out = resample(data, orig_sr, sampling_rate)
+            skip = (start - lo) // down * up  # exact: block starts and margins are multiples of `down`
+            keep = -(-min(total, start + step) * up // down) - start // down * up  # resample() gives ceil(n up/down)
+            yield out[skip : skip + keep]
 
 
 def decode_audio_bytes(

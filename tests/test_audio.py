@@ -9,7 +9,16 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from hf_ser.audio import AudioDecodeError, decode_audio_bytes, decode_audio_field, encode_wav, load_audio, resample
+from hf_ser.audio import (
+    AudioDecodeError,
+    audio_duration,
+    decode_audio_bytes,
+    decode_audio_field,
+    encode_wav,
+    load_audio,
+    resample,
+    stream_audio,
+)
 
 SR = 16000
 
@@ -221,3 +230,31 @@ def test_awkward_rate_pair_uses_polyphase_not_a_huge_sinc_kernel(monkeypatch):
     assert out.dtype == np.float32 and len(out) == 16000
     spectrum = np.abs(np.fft.rfft(out * np.hanning(len(out))))
     assert abs(np.argmax(spectrum) * 16000 / len(out) - 440) <= 1.0
+
+
+@pytest.mark.parametrize("rate", [16000, 44100, 24414, 8000, 96000])
+def test_streamed_blocks_equal_the_whole_file(tmp_path, rate):
+    rng = np.random.default_rng(rate)
+    stereo = (0.3 * rng.standard_normal((rate * 3 + 123, 2))).astype(np.float32)
+    path = tmp_path / f"x{rate}.wav"
+    sf.write(path, stereo, rate, subtype="FLOAT")
+    blocks = list(stream_audio(path, block_seconds=0.7))
+    assert len(blocks) > 3
+    whole = load_audio(path)
+    streamed = np.concatenate(blocks)
+    assert streamed.shape == whole.shape and np.abs(streamed - whole).max() < 1e-5
+    assert audio_duration(path) == pytest.approx(len(stereo) / rate)
+
+
+def test_stream_audio_rejects_bad_files_naming_them(tmp_path, tone):
+    empty, junk, nan = tmp_path / "empty.wav", tmp_path / "junk.wav", tmp_path / "nan.wav"
+    empty.write_bytes(b"")
+    junk.write_text("not audio")
+    bad = tone.copy()
+    bad[-10] = np.inf
+    sf.write(nan, bad, 16000, subtype="FLOAT")
+    for path, reason in ((empty, "empty"), (junk, "cannot decode"), (nan, "non-finite")):
+        with pytest.raises(AudioDecodeError, match=reason) as err:
+            list(stream_audio(path))
+        assert str(path) in str(err.value)
+    assert audio_duration(junk) == 0.0

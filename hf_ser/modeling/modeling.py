@@ -335,7 +335,7 @@ class SERForAudioClassification(SERPreTrainedModel):
         labels: torch.Tensor | None = None,
     ) -> SERClassifierOutput:
         """(features, frame_mask) from `compute_frontend` (possibly cached) -> logits (+ loss with labels)."""
-        dtype = self.head.classifier.weight.dtype
+        dtype = next((p.dtype for p in self.head.parameters()), torch.float32)  # int8-quantised heads: float in
         features = features.to(dtype)
         if frame_mask is None:
             frame_mask = torch.ones((features.shape[0], features.shape[-2]), dtype=torch.bool, device=features.device)

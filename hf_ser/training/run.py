@@ -539,17 +539,14 @@ def _hardware(training_args) -> str:
 # ------------------------------------------------------------------------------------------- hub
 def push_to_hub(output_dir: str, training_args: SERTrainingArguments) -> str:
     """Create the repo (if needed) and upload the model folder, card and results — not the checkpoints."""
-    from huggingface_hub import HfApi
+    from ..hub import push_model_folder
 
-    repo_id = training_args.hub_model_id or os.path.basename(os.path.normpath(output_dir))
-    api = HfApi(token=training_args.hub_token)
-    repo_url = api.create_repo(repo_id, private=bool(training_args.hub_private_repo), exist_ok=True)
-    repo_id = getattr(repo_url, "repo_id", None) or repo_id
-    api.upload_folder(
-        repo_id=repo_id,
-        folder_path=output_dir,
+    repo_id = push_model_folder(
+        output_dir,
+        training_args.hub_model_id or os.path.basename(os.path.normpath(output_dir)),
+        private=bool(training_args.hub_private_repo),
+        token=training_args.hub_token,
         commit_message="Upload hf-ser model, model card and test results",
-        ignore_patterns=["checkpoint-*", "checkpoint-*/**", "runs/**", "*.pt", "*.pth", "training_args.bin"],
     )
     logger.info("pushed %s to the Hub as %s", output_dir, repo_id)
     return repo_id
