@@ -45,16 +45,6 @@ def sample_lengths(input_values: torch.Tensor, attention_mask: torch.Tensor | No
     return attention_mask.long().sum(-1)
 
 
-def replicate_pad_frames(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-    """Fill frames past each clip's length with its last real frame ([B, D, T]).
-
-    `compute_deltas` pads by replicating the edge frame; doing the same by hand inside the batch makes a
-    padded clip's deltas equal to those of the clip alone."""
-    t = x.shape[-1]
-    idx = torch.minimum(torch.arange(t, device=x.device)[None, :], (lengths - 1).clamp(min=0)[:, None])
-    return torch.gather(x, 2, idx[:, None, :].expand(-1, x.shape[1], -1))
-
-
 def masked_utterance_norm(x: torch.Tensor, mask: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
     """Per-utterance, per-dimension zero mean / unit variance over real frames ([B, T, D], mask [B, T])."""
     m = mask.unsqueeze(-1).to(x.dtype)
@@ -133,7 +123,9 @@ class SpectralFrontend(nn.Module):
             feats = torch.matmul(feats.transpose(1, 2), self.dct).transpose(1, 2)  # [B, n_mfcc, T]
         parts = [feats]
         for _ in range(self.deltas):
-            parts.append(torchaudio.functional.compute_deltas(replicate_pad_frames(parts[-1], frames)))
+            # torchaudio's compute_deltas (5-frame regression, edge frames replicated) at each clip's own length;
+            # its grouped convolution over batch x channels would not export to ONNX
+            parts.append(_delta5(parts[-1].transpose(1, 2), frames).transpose(1, 2))
         feats = torch.cat(parts, dim=1).transpose(1, 2)  # [B, T, D]
         if self.normalize:
             feats = masked_utterance_norm(feats, mask)
