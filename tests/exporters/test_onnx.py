@@ -35,9 +35,11 @@ SR = 16000
 # several lengths in one batch: shorter than the graph's minimum input (0.1 s), an odd length, up to 1.6 s
 LENGTHS = (1200, 4001, 9000, 25600)
 CONV = dict(head_channels=[8, 8], head_kernel_sizes=[3], head_pool_size=2)
+# the synthetic default recipe's architecture (MFCC -> CNN, no normalisation, stats pooling) is exported through
+# the command line in test_cli_export_then_runner
+CLI_CASE = dict(frontend="mfcc", head="cnn", pooling="stats", feature_normalization="none", **CONV)
 CASES = {
     "mfcc-mlp": dict(frontend="mfcc", head="mlp", head_hidden_size=16, pooling="attention"),
-    "mfcc-cnn": dict(frontend="mfcc", head="cnn", pooling="stats", feature_normalization="none", **CONV),
     "mfcc-lstm": dict(frontend="mfcc", head="lstm", head_hidden_size=8, head_num_layers=2, pooling="attention"),
     "mfcc-cnn_lstm": dict(frontend="mfcc", head="cnn_lstm", head_hidden_size=8, bidirectional=False, **CONV),
     "logmel-parallel": dict(frontend="logmel", n_mels=32, deltas=1, head="parallel", head_hidden_size=8, **CONV),
@@ -138,7 +140,7 @@ def test_whisper_is_refused(tmp_path):
 
 
 def test_cli_export_then_runner(tmp_path, capsys):
-    model = make_model(**CASES["mfcc-cnn"])
+    model = make_model(**CLI_CASE)
     fe = SERFeatureExtractor.from_model_config(model.config)
     _settle_statistics(model, fe)
     model.save_pretrained(tmp_path / "model")
@@ -158,6 +160,7 @@ def test_cli_export_then_runner(tmp_path, capsys):
     assert AutoConfig.from_pretrained(out).id2label == model.config.id2label
     assert AutoFeatureExtractor.from_pretrained(out).do_normalize == fe.do_normalize
     _assert_parity(model, fe, OnnxRunner(out), _clips())
+    _assert_parity(model, fe, OnnxRunner(out), _clips((SR // 2, 3 * SR + 17), seed=5))
     # an existing export is not replaced silently
     assert cli.main(["export", str(tmp_path / "model"), "--output", str(out)]) == 2
     assert "already holds an export" in capsys.readouterr().err
