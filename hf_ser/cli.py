@@ -18,6 +18,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "cv": ("hf_ser.training.cv", "leave-one-speaker-out or k-speaker-fold cross-validation of a recipe"),
     "predict": ("hf_ser.inference", "predict files, folders or long recordings (emotion timeline) with a saved model"),
     "push": ("hf_ser.hub", "upload a saved model folder (weights, code, card, results) to the Hugging Face Hub"),
+    "export": ("hf_ser.exporters.onnx", "export a saved model, front end included, to ONNX (checked against PyTorch)"),
+    "demo-app": ("hf_ser.app", "local web page (Gradio): upload or record audio -> scores, timeline; offline"),
 }
 
 
