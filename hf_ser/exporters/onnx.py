@@ -455,6 +455,7 @@ class OnnxRunner:
         with open(os.path.join(self.model_dir, EXPORT_INFO_FILE), encoding="utf-8") as f:
             self.info = json.load(f)
         options = ort.SessionOptions()
+        options.log_severity_level = 3  # errors only: its graph-optimisation notes are no news to a user
         if num_threads is not None:
             options.intra_op_num_threads = int(num_threads)
         self.session = ort.InferenceSession(
