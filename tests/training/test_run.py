@@ -156,7 +156,7 @@ def test_push_to_hub_with_mocked_client(tmp_path, monkeypatch):
     assert {"model.safetensors", "config.json", "README.md", "test_results.json"} <= set(files)
     # the model folder is what is uploaded: no checkpoints (deleted once the model is saved), no pickles
     assert "checkpoints" not in files and "training_args.bin" not in files
-    assert "checkpoints/**" in ignore  # only kept checkpoints (keep_checkpoints: true) would be skipped
+    assert "checkpoints/**" in ignore  # kept checkpoints (keep_checkpoints: true) are never uploaded
     card = (out / "README.md").read_text()
     assert 'model="me/ser-demo"' in card
 
