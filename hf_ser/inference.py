@@ -62,6 +62,10 @@ def resolve_model_source(name_or_path: str | os.PathLike) -> str:
     if looks_local:
         raise ModelNotFoundError(f"no such model folder: {name}")
     if _hub_offline():
+        from huggingface_hub import try_to_load_from_cache
+
+        if isinstance(try_to_load_from_cache(name, CONFIG_NAME), str):
+            return name  # downloaded before: transformers loads it from the local Hub cache
         raise ModelNotFoundError(f"no such model folder: {name} (and the Hub is offline, HF_HUB_OFFLINE=1)")
     from huggingface_hub.utils import HFValidationError, validate_repo_id
 

@@ -431,7 +431,7 @@ class SERTrainingArguments(TrainingArguments):
     keep_checkpoints: bool = field(
         default=False,
         metadata={
-            "help": "Keep output_dir/checkpoints (Trainer checkpoints with optimizer states) once the model is "
+            "help": "Keep output_dir/checkpoint-N (Trainer checkpoints with optimizer states) once the model is "
             "saved; by default they are deleted then (an interrupted run keeps them, for resume_from_checkpoint)."
         },
     )
@@ -447,7 +447,7 @@ class SERTrainingArguments(TrainingArguments):
         default=None,
         metadata={
             "help": "The saved model folder (weights, config, model card, test results, train.log), exactly what "
-            "push_to_hub uploads; Trainer checkpoints go to output_dir/checkpoints."
+            "push_to_hub uploads; Trainer checkpoints go to output_dir/checkpoint-N."
         },
     )
     eval_strategy: str = field(

@@ -504,9 +504,9 @@ def _fold_done(path: str, fold: Any, chash: str) -> dict[str, Any] | None:
 
 
 def _has_complete_checkpoint(fold_dir: str) -> bool:
-    from .run import _checkpoints, checkpoint_dir, checkpoint_is_complete
+    from .run import _checkpoints, checkpoint_is_complete
 
-    return any(checkpoint_is_complete(c) for c in _checkpoints(checkpoint_dir(fold_dir)))
+    return any(checkpoint_is_complete(c) for c in _checkpoints(fold_dir))
 
 
 def prepare_cache(plan: CVPlan, data_args, model_args, training_args, cv_args):

@@ -17,8 +17,8 @@ Features:
 
 Layout of ``output_dir``: the saved model, exactly what ``push_to_hub`` uploads (weights, config, feature
 extractor, model code, model card, ``train_config.yaml``, test results, confusion matrix, ``train.log``), and
-``output_dir/checkpoints/`` (Trainer checkpoints with optimizer states, for ``--resume_from_checkpoint``),
-deleted once the model is saved unless ``keep_checkpoints: true``.
+while it trains, Trainer's ``output_dir/checkpoint-N`` folders (with optimizer states, for
+``--resume_from_checkpoint``), deleted once the model is saved unless ``keep_checkpoints: true``.
 
 Errors: a bad recipe raises ``ValueError`` naming the field before any data is loaded, and a mistyped model
 or encoder path ``ModelNotFoundError`` naming it; ``hf-ser train`` prints it and exits with status 2.
@@ -43,14 +43,15 @@ logger = logging.getLogger(__name__)
 TEST_RESULTS = "test_results.json"
 CONFUSION_PNG = "confusion_matrix.png"
 LOG_NAME = "train.log"
-CHECKPOINTS = "checkpoints"
 _TRUE = ("true", "1", "yes", "last")
 
 
 # ---------------------------------------------------------------------------------------- resume
-def checkpoint_dir(output_dir: str) -> str:
-    """Where a run's Trainer checkpoints go: apart from the saved model, so the model folder is what is pushed."""
-    return os.path.join(output_dir, CHECKPOINTS)
+def remove_checkpoints(output_dir: str) -> None:
+    """Delete a finished run's Trainer checkpoints (``output_dir/checkpoint-N``, with optimizer states), so the
+    model folder is exactly the saved model that is pushed."""
+    for path in _checkpoints(output_dir):
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def checkpoint_is_complete(path: str) -> bool:
@@ -77,15 +78,14 @@ def _checkpoints(folder: str) -> list[str]:
 
 
 def resolve_resume_checkpoint(value: str | bool | None, output_dir: str) -> str | None:
-    """``true``/``last`` → the newest complete checkpoint in ``output_dir/checkpoints``; a path → that
+    """``true``/``last`` → the newest complete ``output_dir/checkpoint-N``; a path → that
     checkpoint, or, if it was cut short by a kill, the newest complete one before it (with a warning)."""
     if value in (None, False, "", "false", "False", "none", "None"):
         return None
     if value is True or str(value).lower() in _TRUE:
-        folder = checkpoint_dir(output_dir)
-        complete = [c for c in _checkpoints(folder) if checkpoint_is_complete(c)]
+        complete = [c for c in _checkpoints(output_dir) if checkpoint_is_complete(c)]
         if not complete:
-            raise ValueError(f"resume_from_checkpoint=true but {folder} holds no complete checkpoint")
+            raise ValueError(f"resume_from_checkpoint=true but {output_dir} holds no complete checkpoint")
         return complete[-1]
     path = str(value)
     if not os.path.isdir(path):
@@ -270,7 +270,7 @@ def train(
     ``(model, feature_extractor) -> (train_collator, eval_collator)`` replacing the waveform
     collators, e.g. to train on cached front-end features (:mod:`hf_ser.training.cache`). Returns the dict written to
     ``test_results.json`` plus ``test_predictions`` and ``test_label_ids`` (test-set order), which
-    cross-validation pools across folds. Checkpoints go to ``output_dir/checkpoints`` (see the module
+    cross-validation pools across folds. Checkpoints go to ``output_dir/checkpoint-N`` (see the module
     docstring); logging is the caller's (``hf-ser train`` routes it through :func:`console.run_console`).
     """
     import numpy as np
@@ -374,29 +374,24 @@ def train(
     # The Hub upload happens once at the end (model + card + results), not from every checkpoint.
     push = bool(training_args.push_to_hub)
     training_args.push_to_hub = False
-    # Trainer writes checkpoints under args.output_dir: point it at output_dir/checkpoints while it trains.
-    training_args.output_dir = checkpoint_dir(output_dir)
-    try:
-        trainer = SERTrainer(
-            model=model,
-            args=training_args,
-            train_dataset=train_dataset,
-            eval_dataset=dd.get("validation"),
-            data_collator=train_collator,
-            eval_data_collator=eval_collator,
-            processing_class=feature_extractor,
-            compute_metrics=compute_metrics,
-            callbacks=all_callbacks,
-            class_weights=class_weights,
-            sample_weights=sample_weights,
-        )
-        for default_progress in (ProgressCallback, PrinterCallback):  # StageProgress replaces them
-            trainer.remove_callback(default_progress)
-        start = time.time()
-        train_result = trainer.train(resume_from_checkpoint=resume)
-        train_runtime = time.time() - start
-    finally:
-        training_args.output_dir = output_dir
+    trainer = SERTrainer(
+        model=model,
+        args=training_args,
+        train_dataset=train_dataset,
+        eval_dataset=dd.get("validation"),
+        data_collator=train_collator,
+        eval_data_collator=eval_collator,
+        processing_class=feature_extractor,
+        compute_metrics=compute_metrics,
+        callbacks=all_callbacks,
+        class_weights=class_weights,
+        sample_weights=sample_weights,
+    )
+    for default_progress in (ProgressCallback, PrinterCallback):  # StageProgress replaces them
+        trainer.remove_callback(default_progress)
+    start = time.time()
+    train_result = trainer.train(resume_from_checkpoint=resume)
+    train_runtime = time.time() - start
     if model_args.use_lora:
         # Fold the adapters into the encoder: the saved model is a plain, self-contained SERForAudioClassification.
         from ..modeling.lora import merge_lora
@@ -481,7 +476,7 @@ def train(
                 config,
             )
         if not training_args.keep_checkpoints:
-            shutil.rmtree(checkpoint_dir(output_dir), ignore_errors=True)
+            remove_checkpoints(output_dir)
         if push:
             push_to_hub(output_dir, training_args)
     training_args.push_to_hub = push

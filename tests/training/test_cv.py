@@ -68,7 +68,7 @@ def test_cv_results_contract_and_pooled_math(loso_run: Path):
     assert r["speaker_normalization"] == "none"
     assert (loso_run / cv.CV_SUMMARY).read_text().startswith("# Cross-validation")
     assert (loso_run / cv.CONFUSION_PNG).stat().st_size > 0
-    assert not list(loso_run.glob("fold_*/checkpoints"))  # intermediate checkpoints are cleaned up
+    assert not list(loso_run.glob("fold_*/checkpoint-*"))  # intermediate checkpoints are cleaned up
 
 
 def test_rerun_skips_finished_folds_and_redoes_missing(loso_run: Path, tmp_path: Path):
@@ -98,7 +98,7 @@ def test_killed_fold_resumes_with_same_results(loso_run: Path, tmp_path: Path):
         cv.run_cv(data_args, model_args, training_args, cv_args, config=config, callbacks=[Kill()])
     out = tmp_path / "out"
     assert (out / "fold_00" / cv.PREDICTIONS).exists() and not (out / "fold_01" / cv.PREDICTIONS).exists()
-    assert list((out / "fold_01" / "checkpoints").glob("checkpoint-4"))
+    assert list((out / "fold_01").glob("checkpoint-4"))
     first = (out / "fold_00" / cv.PREDICTIONS).stat().st_mtime_ns
     assert cv.main(tiny_argv(tmp_path)) == 0
     assert (out / "fold_00" / cv.PREDICTIONS).stat().st_mtime_ns == first

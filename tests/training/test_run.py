@@ -65,7 +65,7 @@ def test_card_command_reruns_the_training_and_the_model_folder_holds_only_the_mo
 
     saved = {p.relative_to(out).as_posix() for p in out.rglob("*")}
     trainer_state_files = ("optimizer.pt", "scheduler.pt", "rng_state.pth", "training_args.bin")
-    assert not [n for n in saved if n.startswith("checkpoints") or n.endswith(trainer_state_files)]
+    assert not [n for n in saved if n.startswith("checkpoint-") or n.endswith(trainer_state_files)]
     assert {"model.safetensors", "config.json", "preprocessor_config.json", "train.log"} <= saved
     umask = os.umask(0)
     os.umask(umask)
@@ -155,8 +155,8 @@ def test_push_to_hub_with_mocked_client(tmp_path, monkeypatch):
     _, _, files, ignore = calls[2]
     assert {"model.safetensors", "config.json", "README.md", "test_results.json"} <= set(files)
     # the model folder is what is uploaded: no checkpoints (deleted once the model is saved), no pickles
-    assert "checkpoints" not in files and "training_args.bin" not in files
-    assert "checkpoints/**" in ignore  # kept checkpoints (keep_checkpoints: true) are never uploaded
+    assert not [f for f in files if f.startswith("checkpoint-")] and "training_args.bin" not in files
+    assert "checkpoint-*" in ignore  # kept checkpoints (keep_checkpoints: true) are never uploaded
     card = (out / "README.md").read_text()
     assert 'model="me/ser-demo"' in card
 
@@ -197,7 +197,7 @@ def test_resume_after_sigkill_gives_same_metrics(tmp_path):
     )
     try:
         deadline = time.time() + 300
-        while not (killed / "checkpoints" / "checkpoint-8").exists():
+        while not (killed / "checkpoint-8").exists():
             assert proc.poll() is None, "training ended before it could be killed"
             assert time.time() < deadline, "no checkpoint-8 within 300 s"
             time.sleep(0.05)
@@ -208,7 +208,7 @@ def test_resume_after_sigkill_gives_same_metrics(tmp_path):
     assert not (killed / "test_results.json").exists()
 
     # Resume from the checkpoint seen (it may have been cut mid-save: the last complete one is used).
-    checkpoint = killed / "checkpoints" / "checkpoint-8"
+    checkpoint = killed / "checkpoint-8"
     run_train([*args, "--output_dir", str(killed), "--resume_from_checkpoint", str(checkpoint)])
     full = tmp_path / "full"
     run_train([*args, "--output_dir", str(full)])
@@ -224,7 +224,7 @@ def test_resume_after_sigkill_gives_same_metrics(tmp_path):
 def test_resume_true_picks_last_complete_checkpoint(tmp_path):
     from hf_ser.training.run import resolve_resume_checkpoint
 
-    checkpoints = tmp_path / "checkpoints"  # output_dir/checkpoints, apart from the saved model
+    checkpoints = tmp_path  # Trainer's output_dir/checkpoint-N
     for step, complete in ((2, True), (4, True), (6, False)):
         d = checkpoints / f"checkpoint-{step}"
         d.mkdir(parents=True)
