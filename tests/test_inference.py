@@ -264,3 +264,18 @@ def test_digital_silence_is_not_an_emotion(saved_model, tmp_path):
     everything = SERPredictor.from_pretrained(saved_model, vad_threshold_db=None)
     assert next(iter(everything.predict_files([silent]))).label in everything.labels
     assert everything.timeline(silent).label in everything.labels
+
+
+def test_offline_hub_ids_resolve_only_when_cached(tmp_path, monkeypatch):
+    from huggingface_hub import constants
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
+    with pytest.raises(ModelNotFoundError, match="Hub is offline"):
+        resolve_model_source("me/ser-model")
+    snapshot = tmp_path / "models--me--ser-model" / "snapshots" / "abc123"
+    snapshot.mkdir(parents=True)
+    (snapshot / "config.json").write_text("{}")
+    (tmp_path / "models--me--ser-model" / "refs").mkdir()
+    (tmp_path / "models--me--ser-model" / "refs" / "main").write_text("abc123")
+    assert resolve_model_source("me/ser-model") == "me/ser-model"
