@@ -70,7 +70,9 @@ def _read(source: Any, name: str) -> tuple[np.ndarray, int]:
             header_log = f.extra_info
             data = f.read(dtype="float32", always_2d=True)
             sr = f.samplerate
-    except (sf.LibsndfileError, RuntimeError, TypeError) as e:
+    except sf.LibsndfileError as e:  # its message names the source, here an in-memory buffer: keep the reason only
+        raise AudioDecodeError(f"{name}: cannot decode audio ({e.error_string.rstrip('.')})") from e
+    except (RuntimeError, TypeError) as e:
         raise AudioDecodeError(f"{name}: cannot decode audio ({e})") from e
     if _TRUNCATED_CHUNK.search(header_log):
         raise AudioDecodeError(f"{name}: truncated file (the header declares more audio than the file holds)")

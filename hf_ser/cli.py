@@ -1,4 +1,8 @@
-"""``hf-ser`` command line: each sub-command hands its arguments to the package module that owns it."""
+"""``hf-ser`` command line: each sub-command hands its arguments to the package module that owns it.
+
+Only the chosen sub-command's module is imported (and those import torch, transformers and datasets only
+when they run, not for ``--help``), so ``hf-ser --help`` answers at once.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "cv": ("hf_ser.training.cv", "leave-one-speaker-out or k-speaker-fold cross-validation of a recipe"),
     "predict": ("hf_ser.inference", "predict files, folders or long recordings (emotion timeline) with a saved model"),
     "push": ("hf_ser.hub", "upload a saved model folder (weights, code, card, results) to the Hugging Face Hub"),
+    "export": ("hf_ser.exporters.onnx", "export a saved model, front end included, to ONNX (checked against PyTorch)"),
+    "demo-app": ("hf_ser.app", "local web page (Gradio): upload or record audio -> scores, timeline; offline"),
 }
 
 
@@ -26,7 +32,10 @@ def _usage() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ("-h", "--help"):
+    if not argv:
+        print(_usage(), file=sys.stderr)
+        return 2
+    if argv[0] in ("-h", "--help"):
         print(_usage())
         return 0
     if argv[0] == "--version":

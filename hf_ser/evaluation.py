@@ -1,12 +1,14 @@
 """Evaluate a saved model on a corpus split: JSON + Markdown report and a confusion-matrix PNG.
 
 ``hf-ser evaluate MODEL --corpus emodb --data_dir DIR --split test --output_dir OUT`` loads the
-model through the Auto classes (a local folder or a Hub id), the corpus through
-:func:`hf_ser.load_corpus` with the model's own classes, predicts every clip once (batched, with a
-progress bar) and writes ``OUT/eval_results.json``, ``OUT/eval_report.md`` and
-``OUT/confusion_matrix.png``. Clips whose emotion the model does not know are left out of the
-corpus (and counted in the log), so a 7-class EMO-DB model can be evaluated on RAVDESS's shared
-classes.
+model through the Auto classes (a local folder or a Hub id; a mistyped folder fails at once, naming
+it), the corpus through :func:`hf_ser.load_corpus` with the model's own classes, predicts every clip
+once (batched, with a progress bar) and writes ``OUT/eval_results.json``, ``OUT/eval_report.md``,
+``OUT/confusion_matrix.png`` and ``OUT/evaluate.log`` (default ``OUT``: ``MODEL_eval/CORPUS_SPLIT``,
+beside the model folder, never inside it: that folder is what gets pushed). Clips whose emotion the
+model does not know are left out of the corpus (and counted in the log), so a 7-class EMO-DB model
+can be evaluated on RAVDESS's shared classes. Too few clips per class for the metrics to mean much
+is said on the console and in the report's ``warnings``.
 
 Python: :func:`evaluate_model` returns the same report for a model object.
 """
@@ -19,17 +21,19 @@ import logging
 import os
 import sys
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from .training.metrics import classification_metrics
+if TYPE_CHECKING:
+    import numpy as np
 
 logger = logging.getLogger(__name__)
 
 REPORT_JSON = "eval_results.json"
 REPORT_MD = "eval_report.md"
 CONFUSION_PNG = "confusion_matrix.png"
+LOG_NAME = "evaluate.log"
+# Fewer test clips than this in a class, and its recall (and so UAR) moves in steps too coarse to compare.
+MIN_CLIPS_PER_CLASS = 5
 
 
 def plot_confusion_matrix(
@@ -37,6 +41,7 @@ def plot_confusion_matrix(
 ) -> str:
     """Row-normalised confusion matrix (recall per true class) with the raw counts, readable labels."""
     import matplotlib
+    import numpy as np
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -72,6 +77,10 @@ def build_report(
     speakers: list[str] | None = None,
 ) -> dict[str, Any]:
     """Overall metrics (UAR, WA, macro-F1, per-class recall, confusion matrix) and a per-speaker table."""
+    import numpy as np
+
+    from .training.metrics import classification_metrics
+
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     report = classification_metrics(y_true, y_pred, labels)
     if speakers is not None:
@@ -103,6 +112,7 @@ def evaluate_model(
     ``classes=`` the model's labels). Returns :func:`build_report`'s dict plus ``predictions``,
     ``label_ids`` and ``scores`` (per-clip softmax probabilities).
     """
+    import numpy as np
     import torch
     from tqdm.auto import tqdm
 
@@ -152,8 +162,9 @@ def report_markdown(report: dict[str, Any], title: str = "Evaluation report") ->
     for key in ("model", "corpus", "split"):
         if key in report:
             lines.append(f"- **{key}:** {report[key]}")
+    lines.append(f"- **clips:** {report['num_samples']}")
+    lines += [f"- **warning:** {w}" for w in report.get("warnings", [])]
     lines += [
-        f"- **clips:** {report['num_samples']}",
         "",
         "| metric | value |",
         "|---|---|",
@@ -238,26 +249,65 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--corpus_options", default=None, help="JSON object of corpus builder options (default: as in training)"
     )
-    p.add_argument("--output_dir", default=None, help="where the report goes (default: MODEL/eval_<corpus>_<split>)")
+    p.add_argument(
+        "--output_dir", default=None, help="where the report goes (default: MODEL_eval/<corpus>_<split>, beside MODEL)"
+    )
     p.add_argument("--batch_size", type=int, default=16, help="clips per forward pass")
     p.add_argument("--max_duration_seconds", type=float, default=None, help="cut clips to their first N seconds")
     p.add_argument("--trust_remote_code", action="store_true", help="load models saved with remote code only")
+    p.add_argument("--verbose", action="store_true", help="library logs on the console too (always in evaluate.log)")
     return p
 
 
+def default_output_dir(model: str, corpus: str, split: str) -> str:
+    """``MODEL_eval/<corpus>_<split>`` beside a model folder (or in the working folder for a Hub id): the
+    model folder itself stays exactly what is pushed to the Hub."""
+    name = os.path.normpath(model) if os.path.isdir(model) else os.path.basename(model.rstrip("/"))
+    return os.path.join(f"{name}_eval", f"{corpus}_{split}")
+
+
+def sample_size_warnings(report: dict[str, Any]) -> list[str]:
+    """What makes the metrics say little: classes with few (or no) clips in the evaluated split."""
+    support = report["support"]
+    warnings = []
+    absent = [name for name, n in support.items() if n == 0]
+    few = {name: n for name, n in support.items() if 0 < n < MIN_CLIPS_PER_CLASS}
+    if absent:
+        warnings.append(
+            f"no clips of {', '.join(absent)}: UAR averages the {len(support) - len(absent)} classes present"
+        )
+    if few:
+        counts = ", ".join(f"{name} {n}" for name, n in few.items())
+        warnings.append(
+            f"only {report['num_samples']} clips ({counts}): with fewer than {MIN_CLIPS_PER_CLASS} per class "
+            "the metrics are too coarse to compare"
+        )
+    return warnings
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``hf-ser evaluate``: returns 0 and prints the report's headline as one line."""
+    """``hf-ser evaluate``: returns 0 and prints the report's headline as one line (2: no such model)."""
+    from .inference import ModelNotFoundError, resolve_model_source
+
     args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
-    from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
+    try:
+        args.model = resolve_model_source(args.model)
+    except ModelNotFoundError as e:
+        print(f"hf-ser evaluate: error: {e}", file=sys.stderr)
+        return 2
+    output_dir = args.output_dir or default_output_dir(args.model, args.corpus, args.split)
+    from .console import run_console
 
-    import hf_ser  # noqa: F401  (registers the Auto classes)
+    with run_console(os.path.join(output_dir, LOG_NAME), verbose=args.verbose):
+        return _evaluate(args, output_dir)
 
+
+def _evaluate(args: argparse.Namespace, output_dir: str) -> int:
     from .corpora import load_corpus
+    from .inference import load_model
 
     try:
-        model = AutoModelForAudioClassification.from_pretrained(args.model, trust_remote_code=args.trust_remote_code)
-        feature_extractor = AutoFeatureExtractor.from_pretrained(args.model, trust_remote_code=args.trust_remote_code)
+        model, feature_extractor = load_model(args.model, trust_remote_code=args.trust_remote_code)
     except (OSError, ValueError) as e:
         print(f"hf-ser evaluate: error: cannot load model {args.model!r}: {e}", file=sys.stderr)
         return 2
@@ -299,10 +349,9 @@ def main(argv: list[str] | None = None) -> int:
     report = evaluate_model(
         model, feature_extractor, dataset, batch_size=args.batch_size, max_duration_seconds=args.max_duration_seconds
     )
-    report.update(model=args.model, corpus=args.corpus, split=args.split)
-    output_dir = args.output_dir or os.path.join(
-        args.model if os.path.isdir(args.model) else ".", f"eval_{args.corpus}_{args.split}"
-    )
+    report.update(model=args.model, corpus=args.corpus, split=args.split, warnings=sample_size_warnings(report))
+    for warning in report["warnings"]:
+        logger.warning("%s %s: %s", args.corpus, args.split, warning)
     paths = write_report(
         report, output_dir, title=f"{os.path.basename(os.path.normpath(args.model))} on {args.corpus} {args.split}"
     )

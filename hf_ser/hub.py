@@ -14,7 +14,6 @@ import sys
 IGNORE_PATTERNS = [
     "checkpoint-*",
     "checkpoint-*/**",
-    "checkpoints/**",
     "runs/**",
     "*.pt",
     "*.pth",

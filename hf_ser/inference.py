@@ -20,6 +20,7 @@ from .timeline import (
     build_segments,
     sliding_windows,
     speech_fraction,
+    trim_to_speech,
     window_labels,
 )
 
@@ -61,6 +62,10 @@ def resolve_model_source(name_or_path: str | os.PathLike) -> str:
     if looks_local:
         raise ModelNotFoundError(f"no such model folder: {name}")
     if _hub_offline():
+        from huggingface_hub import try_to_load_from_cache
+
+        if isinstance(try_to_load_from_cache(name, CONFIG_NAME), str):
+            return name  # downloaded before: transformers loads it from the local Hub cache
         raise ModelNotFoundError(f"no such model folder: {name} (and the Hub is offline, HF_HUB_OFFLINE=1)")
     from huggingface_hub.utils import HFValidationError, validate_repo_id
 
@@ -367,9 +372,9 @@ class SERPredictor:
         self,
         path_or_wave: str | os.PathLike | np.ndarray,
         *,
-        window: float = 2.0,
+        window: float = 3.0,
         hop: float = 1.0,
-        min_speech_fraction: float = 0.2,
+        min_speech_fraction: float = 0.5,
         smoothing: str = "none",
         smoothing_width: int = 5,
         switch_probability: float = 0.05,
@@ -412,6 +417,8 @@ class SERPredictor:
             rows.append(nan_row)
             total = max(total, start + wave.size)
             if is_speech:
+                if self.vad_threshold_db is not None:
+                    wave = trim_to_speech(wave, sr, self.vad_threshold_db)
                 pending.append((len(rows) - 1, wave.copy()))
                 if len(pending) == self.batch_size:
                     flush()
@@ -500,8 +507,16 @@ def _parser() -> Any:
     )
     t = p.add_argument_group("timeline (long recordings)")
     t.add_argument("--timeline", action="store_true", help="segments with start/end seconds for each recording")
-    t.add_argument("--window", type=float, default=2.0, help="window length in seconds (default: %(default)s)")
+    t.add_argument(
+        "--window", type=float, default=3.0, help="window length in seconds, about an utterance (default: %(default)s)"
+    )
     t.add_argument("--hop", type=float, default=1.0, help="window step in seconds (default: %(default)s)")
+    t.add_argument(
+        "--min_speech_fraction",
+        type=float,
+        default=0.5,
+        help="a window is speech when this share of its frames is (default: %(default)s)",
+    )
     t.add_argument("--no_vad", action="store_true", help="classify silence too (silent clips, silent windows)")
     t.add_argument(
         "--vad_threshold_db",
@@ -631,6 +646,7 @@ def _records(predictor: SERPredictor, paths: list[str], args: Any) -> Iterator[d
                 path,
                 window=args.window,
                 hop=args.hop,
+                min_speech_fraction=args.min_speech_fraction,
                 smoothing=args.smoothing,
                 smoothing_width=args.smoothing_width,
             )

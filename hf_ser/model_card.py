@@ -119,7 +119,7 @@ class SERModelCardData:
         meta["tags"] = list(self.tags)
         if self.base_model and is_hub_id(self.base_model):
             meta["base_model"] = self.base_model
-        meta["datasets"] = [self.corpus]
+        # No `datasets:` entry: no corpus here is a Hub dataset, and the Hub links each entry to its dataset page.
         meta["metrics"] = ["recall", "accuracy", "f1"]
         results_metrics = [
             {

@@ -91,19 +91,32 @@ def sliding_windows(
         yield total - window, buffer[buffer.size - window :]
 
 
-def speech_fraction(wave: np.ndarray, sampling_rate: int, threshold_db: float) -> float:
-    """Fraction of 25 ms frames (every 10 ms, DC removed) whose RMS level is at least ``threshold_db`` dBFS."""
+def frame_levels(wave: np.ndarray, sampling_rate: int) -> np.ndarray:
+    """RMS level (dBFS) of 25 ms frames every 10 ms, DC removed first (an offset is not speech)."""
     frame = max(1, int(VAD_FRAME_SECONDS * sampling_rate))
     step = max(1, int(VAD_HOP_SECONDS * sampling_rate))
     x = np.asarray(wave, dtype=np.float64)
     x = x - x.mean()
-    if x.size < frame:
-        frames = x[None, :]
-    else:
-        frames = np.lib.stride_tricks.sliding_window_view(x, frame)[::step]
+    frames = x[None, :] if x.size < frame else np.lib.stride_tricks.sliding_window_view(x, frame)[::step]
     rms = np.sqrt(np.mean(frames * frames, axis=-1))
-    level = 20.0 * np.log10(rms + 1e-10)
-    return float(np.mean(level >= threshold_db))
+    return 20.0 * np.log10(rms + 1e-10)
+
+
+def speech_fraction(wave: np.ndarray, sampling_rate: int, threshold_db: float) -> float:
+    """Fraction of 25 ms frames (every 10 ms, DC removed) whose RMS level is at least ``threshold_db`` dBFS."""
+    return float(np.mean(frame_levels(wave, sampling_rate) >= threshold_db))
+
+
+def trim_to_speech(wave: np.ndarray, sampling_rate: int, threshold_db: float, margin: float = 0.05) -> np.ndarray:
+    """The window from its first to its last speech frame (plus ``margin`` s): models are trained on utterances,
+    not on the silence around them, and a window half filled with a pause otherwise gets a label of its own."""
+    speech = np.flatnonzero(frame_levels(wave, sampling_rate) >= threshold_db)
+    if speech.size == 0:
+        return wave
+    step, frame, pad = (int(x * sampling_rate) for x in (VAD_HOP_SECONDS, VAD_FRAME_SECONDS, margin))
+    start = max(0, speech[0] * step - pad)
+    end = min(len(wave), speech[-1] * step + frame + pad)
+    return wave[start:end]
 
 
 def median_smooth(probabilities: np.ndarray, width: int) -> np.ndarray:

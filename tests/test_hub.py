@@ -31,13 +31,13 @@ def test_push_uploads_the_model_folder_without_checkpoints(tmp_path, monkeypatch
     calls = _fake_api(monkeypatch)
     for name in ("config.json", "model.safetensors", "README.md", "modeling.py"):
         (tmp_path / name).write_text("{}")
-    (tmp_path / "checkpoints" / "checkpoint-4").mkdir(parents=True)
+    (tmp_path / "checkpoint-4").mkdir()
     assert main([str(tmp_path), "--hub_model_id", "me/ser", "--private", "--token", "t"]) == 0
     assert [c[0] for c in calls] == ["init", "create_repo", "upload_folder"]
     assert calls[0] == ("init", "t") and calls[1] == ("create_repo", "me/ser", True, True)
     _, repo, files, ignore = calls[2]
     assert repo == "me/ser" and "model.safetensors" in files and ignore == IGNORE_PATTERNS
-    assert {"checkpoint-*", "checkpoints/**", "*.bin"} <= set(ignore)
+    assert {"checkpoint-*", "checkpoint-*/**", "*.bin"} <= set(ignore)
     assert "https://huggingface.co/me/ser" in capsys.readouterr().out
 
 

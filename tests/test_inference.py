@@ -16,6 +16,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).parent / "modeling"))
 
+from ser_testutils import _SSL_SMALL as TINY_SSL_ENCODER  # noqa: E402
 from ser_testutils import build_encoder, make_model  # noqa: E402
 
 from hf_ser.inference import (  # noqa: E402
@@ -201,15 +202,7 @@ def test_plain_transformers_audio_classifier(tmp_path, audio_folder):
 
     torch.manual_seed(0)
     config = Wav2Vec2Config(
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        conv_dim=(32, 32),
-        conv_stride=(5, 4),
-        conv_kernel=(10, 8),
-        num_conv_pos_embeddings=16,
-        num_conv_pos_embedding_groups=2,
+        **TINY_SSL_ENCODER,
         num_labels=3,
         id2label={0: "neutral", 1: "happiness", 2: "anger"},
         label2id={"neutral": 0, "happiness": 1, "anger": 2},
@@ -264,3 +257,18 @@ def test_digital_silence_is_not_an_emotion(saved_model, tmp_path):
     everything = SERPredictor.from_pretrained(saved_model, vad_threshold_db=None)
     assert next(iter(everything.predict_files([silent]))).label in everything.labels
     assert everything.timeline(silent).label in everything.labels
+
+
+def test_offline_hub_ids_resolve_only_when_cached(tmp_path, monkeypatch):
+    from huggingface_hub import constants
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
+    with pytest.raises(ModelNotFoundError, match="Hub is offline"):
+        resolve_model_source("me/ser-model")
+    snapshot = tmp_path / "models--me--ser-model" / "snapshots" / "abc123"
+    snapshot.mkdir(parents=True)
+    (snapshot / "config.json").write_text("{}")
+    (tmp_path / "models--me--ser-model" / "refs").mkdir()
+    (tmp_path / "models--me--ser-model" / "refs" / "main").write_text("abc123")
+    assert resolve_model_source("me/ser-model") == "me/ser-model"

@@ -13,6 +13,7 @@ from hf_ser.timeline import (
     plot_timeline,
     sliding_windows,
     speech_fraction,
+    trim_to_speech,
     viterbi_labels,
     window_labels,
 )
@@ -96,3 +97,13 @@ def test_plot_timeline_writes_a_png(tmp_path):
     timeline = Timeline("x.wav", 10.0, 2.0, 1.0, segments, "a", {"a": 0.5}, 0.78, starts, probs, ["a", "b", "c"])
     path = plot_timeline(timeline, str(tmp_path / "t.png"))
     assert open(path, "rb").read(4) == b"\x89PNG"
+
+
+def test_windows_are_trimmed_to_their_speech():
+    sr = 16000
+    tone = 0.2 * np.sin(2 * np.pi * 200 * np.arange(sr) / sr)
+    wave = np.concatenate([np.zeros(sr), tone, np.zeros(sr // 2)]).astype(np.float32)
+    trimmed = trim_to_speech(wave, sr, -50.0, margin=0.05)
+    assert sr <= len(trimmed) <= sr + int(0.15 * sr)  # the tone plus the margins and at most one frame
+    assert np.abs(trimmed[: int(0.04 * sr)]).max() == 0 and np.abs(trimmed).max() > 0.19
+    assert trim_to_speech(np.zeros(sr, np.float32), sr, -50.0).size == sr  # no speech: left as it is

@@ -13,11 +13,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any
-
-# datasets is what every corpus becomes: import it up front, so an environment without hf-ser's
-# dependencies fails at `import hf_ser` rather than halfway through a job.
-import datasets
+from typing import TYPE_CHECKING, Any
 
 from ..labels import resolve_classes
 from .registry import BUILDERS, build_corpus, builder_class, get_builder, list_corpora
@@ -31,6 +27,9 @@ from .splits import (
     speaker_split,
     split_dataset,
 )
+
+if TYPE_CHECKING:
+    import datasets
 
 logger = logging.getLogger(__name__)
 

@@ -16,6 +16,7 @@ text, intensity). Everything else lives here and is the same for every corpus:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 # Bump when the rows a builder writes change, so stale Arrow caches are not reused.
-CACHE_VERSION = "1"
+CACHE_VERSION = "2"
 AUDIO_EXTENSIONS: tuple[str, ...] = (".wav", ".flac", ".ogg", ".aif", ".aiff", ".aifc", ".mp3")
 ARCHIVE_EXTENSIONS: tuple[str, ...] = (".zip",)
 GENDERS = ("female", "male", "unknown")
@@ -264,6 +265,8 @@ class CorpusReport:
     per_gender: dict[str, int] = field(default_factory=dict)
     excluded: dict[str, int] = field(default_factory=dict)
     rejected: list[Rejection] = field(default_factory=list)
+    # classes found on disk (folder) left out of the label set because every one of their files was rejected
+    dropped_classes: list[str] = field(default_factory=list)
 
     @property
     def rejected_by_reason(self) -> dict[str, int]:
@@ -390,6 +393,33 @@ def _cache_root(cache_dir: str | os.PathLike | None) -> Path:
     return Path(datasets.config.HF_DATASETS_CACHE)
 
 
+@contextlib.contextmanager
+def datasets_bars_hidden() -> Iterator[None]:
+    """datasets' own progress bars (generate, map, save) off for a moment: hf-ser shows one per file instead."""
+    from datasets.utils import are_progress_bars_disabled, disable_progress_bars, enable_progress_bars
+
+    were_disabled = are_progress_bars_disabled()
+    disable_progress_bars()
+    try:
+        yield
+    finally:
+        if not were_disabled:
+            enable_progress_bars()
+
+
+def drop_classes(ds: datasets.Dataset, names: Sequence[str]) -> datasets.Dataset:
+    """``ds`` with ``names`` removed from its ``emotion`` label set (no row may carry them)."""
+    import datasets
+
+    old = ds.features["emotion"].names
+    kept = [n for n in old if n not in set(names)]
+    remap = {i: kept.index(n) for i, n in enumerate(old) if n in kept}
+    features = ds.features.copy()
+    features["emotion"] = datasets.ClassLabel(names=kept)
+    with datasets_bars_hidden():
+        return ds.map(lambda batch: {"emotion": [remap[i] for i in batch["emotion"]]}, batched=True, features=features)
+
+
 def generate_dataset(
     generator: Callable[..., Iterator[dict[str, Any]]],
     classes: Sequence[str],
@@ -405,11 +435,8 @@ def generate_dataset(
     and datasets' own progress bar is hidden (the generator shows one per file instead).
     """
     import datasets
-    from datasets.utils import logging as ds_logging
 
-    bars_were_enabled = ds_logging.is_progress_bar_enabled()
-    ds_logging.disable_progress_bar()
-    try:
+    with datasets_bars_hidden():
         ds = datasets.Dataset.from_generator(
             generator,
             features=corpus_features(classes, sampling_rate, audio_as_struct=True),
@@ -417,9 +444,6 @@ def generate_dataset(
             fingerprint=fingerprint,
             gen_kwargs=gen_kwargs,
         )
-    finally:
-        if bars_were_enabled:
-            ds_logging.enable_progress_bar()
     # cast_column to a decodable feature only swaps the schema (no rewrite, unlike Dataset.cast)
     return ds.cast_column("audio", datasets.Audio(sampling_rate=sampling_rate, decode=False))
 
@@ -498,6 +522,9 @@ class CorpusBuilder:
     citation: ClassVar[str] = ""
     extensions: ClassVar[tuple[str, ...]] = (".wav",)
     requires_data_dir: ClassVar[bool] = True
+    # True when default_class_names reads the label set off the files found (folder): a class all of whose
+    # files are then rejected is dropped. A corpus's documented label set stays whole.
+    classes_from_files: ClassVar[bool] = False
 
     # ---- hooks -------------------------------------------------------------------------
     def parse(self, file: SourceFile) -> Utterance:
@@ -607,6 +634,15 @@ class CorpusBuilder:
                 + "; ".join(f"{r.path}: {r.reason} {r.detail}" for r in report.rejected[:3])
             )
         fill_report(report, ds)
+        empty = [c for c in chosen if report.per_emotion.get(c, 0) == 0]
+        if empty and classes is None and self.classes_from_files:  # found on disk, but no usable file
+            ds = drop_classes(ds, empty)
+            report.classes = [c for c in report.classes if c not in empty]
+            report.dropped_classes = empty
+            fill_report(report, ds)
+            logger.warning("%s: no usable file of %s: left out of the label set", self.name, ", ".join(empty))
+        elif empty and classes is not None:
+            logger.warning("%s: no usable file of %s, asked for in classes: it keeps 0 clips", self.name, empty)
         log_report(report)
         return ds, report
 

@@ -58,6 +58,7 @@ class FolderBuilder(CorpusBuilder):
 
     name = "folder"
     extensions = AUDIO_EXTENSIONS
+    classes_from_files = True
     homepage = "(your own data)"
     download_help = (
         "Pass a folder of <label>/<file> (optionally <label>/<speaker>/<file>) or a path,label[,speaker] CSV."

@@ -3,9 +3,13 @@
 Decodes every file (progress bar), splits by speaker, ``save_to_disk(OUT)`` (so
 ``datasets.load_from_disk(OUT)`` gives the DatasetDict), writes ``OUT/prepare_report.json``
 (counts per split and emotion, speakers, hours, every rejected file with its reason, the leak
-check) and prints a summary table. An ``OUT`` that holds anything but a previous ``hf-ser
-prepare`` output is never written into unless ``--overwrite`` is given, and even then only the
-entries this command writes are replaced.
+check) and prints a summary table. When the split cannot be made (e.g. a folder corpus with one
+speaker), the report is still written, with the ``error``, so the rejected files stay in view.
+An ``OUT`` that holds anything but a previous ``hf-ser prepare`` output is never written into
+unless ``--overwrite`` is given, and even then only the entries this command writes are replaced.
+
+Besides the unified schema each split carries ``label``, a copy of ``emotion`` (same ``ClassLabel``):
+the column name transformers' audio-classification example and other HF scripts read by default.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from typing import Any
 import yaml
 
 from .. import __version__
-from .base import dataset_stats
+from .base import dataset_stats, datasets_bars_hidden
 from .registry import build_corpus, list_corpora
 from .splits import check_speaker_leak, split_dataset
 
@@ -31,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 REPORT_NAME = "prepare_report.json"
 TOOL_MARKER = "hf-ser prepare"
+LABEL_ALIAS = "label"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -153,7 +158,25 @@ def summary_table(report: dict[str, Any]) -> str:
     lines.append(
         f"{report['corpus']}: {report['files_found']} files found, {report['utterances']} kept, {rejected}, {excluded}"
     )
+    if report.get("dropped_classes"):
+        lines.append(f"classes with no usable file, left out of the label set: {', '.join(report['dropped_classes'])}")
     return "\n".join(lines)
+
+
+def with_label_alias(dd):
+    """Each split plus ``label``, a copy of ``emotion``: what HF audio-classification scripts read by default."""
+    return type(dd)(
+        {
+            name: part.add_column(LABEL_ALIAS, part["emotion"], feature=part.features["emotion"])
+            for name, part in dd.items()
+        }
+    )
+
+
+def _write_report(out: Path, report: dict[str, Any]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / REPORT_NAME, "w") as fh:
+        json.dump(report, fh, indent=2, default=lambda o: o.__dict__)
 
 
 def prepare(args: argparse.Namespace) -> dict[str, Any]:
@@ -172,11 +195,6 @@ def prepare(args: argparse.Namespace) -> dict[str, Any]:
         progress=not args.no_progress,
         **_parse_options(args.option),
     )
-    dd = split_dataset(
-        ds, args.split, seed=args.seed, test_size=_size(args.test_size), validation_size=_size(args.validation_size)
-    )
-    # an empty split cannot be read back by load_from_disk
-    dd = type(dd)({name: part for name, part in dd.items() if len(part)})
     report = {"tool": TOOL_MARKER, "hf_ser_version": __version__, **corpus_report.to_dict()}
     report.update(
         output_dir=os.fspath(out),
@@ -186,6 +204,18 @@ def prepare(args: argparse.Namespace) -> dict[str, Any]:
         validation_size=args.validation_size,
         splits={},
     )
+    try:
+        dd = split_dataset(
+            ds, args.split, seed=args.seed, test_size=_size(args.test_size), validation_size=_size(args.validation_size)
+        )
+    except ValueError as e:  # the report still lists every file found and rejected
+        report["error"] = str(e)
+        report["elapsed_seconds"] = round(time.perf_counter() - start, 2)
+        _clear_outputs(out, stale)
+        _write_report(out, report)
+        raise ValueError(f"{e}\n(files found and rejected: {out / REPORT_NAME})") from e
+    # an empty split cannot be read back by load_from_disk
+    dd = type(dd)({name: part for name, part in dd.items() if len(part)})
     for name, part in dd.items():
         stats = dataset_stats(part)
         report["splits"][name] = {**stats, "num_speakers": len(stats["speakers"])}
@@ -196,17 +226,17 @@ def prepare(args: argparse.Namespace) -> dict[str, Any]:
             logger.warning("--overwrite: replacing %s in %s", sorted(stale), out)
     _clear_outputs(out, stale)
     out.mkdir(parents=True, exist_ok=True)
-    dd.save_to_disk(os.fspath(out))
+    with datasets_bars_hidden():  # saving is quick; datasets' flatten/save bars (6 for 3 splits) add nothing
+        with_label_alias(dd).save_to_disk(os.fspath(out))
     report["elapsed_seconds"] = round(time.perf_counter() - start, 2)
-    with open(out / REPORT_NAME, "w") as fh:
-        json.dump(report, fh, indent=2, default=lambda o: o.__dict__)
+    _write_report(out, report)
     return report
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         report = prepare(args)
     except (ValueError, FileNotFoundError, TypeError) as e:

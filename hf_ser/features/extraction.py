@@ -103,7 +103,9 @@ class SERFeatureExtractor(SequenceFeatureExtractor):
             if sampling_rate != self.sampling_rate:
                 raise ValueError(
                     f"sampling_rate: this feature extractor expects audio at {self.sampling_rate} Hz, got "
-                    f"{sampling_rate} Hz; resample first (e.g. hf_ser.audio.resample)."
+                    f"{sampling_rate} Hz; resample first, e.g. torchaudio.functional.resample(waveform, "
+                    f"{sampling_rate}, {self.sampling_rate}) (pipeline('audio-classification') resamples "
+                    "{'raw': waveform, 'sampling_rate': rate} inputs itself)."
                 )
         else:
             logger.warning(

@@ -45,16 +45,6 @@ def sample_lengths(input_values: torch.Tensor, attention_mask: torch.Tensor | No
     return attention_mask.long().sum(-1)
 
 
-def replicate_pad_frames(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-    """Fill frames past each clip's length with its last real frame ([B, D, T]).
-
-    `compute_deltas` pads by replicating the edge frame; doing the same by hand inside the batch makes a
-    padded clip's deltas equal to those of the clip alone."""
-    t = x.shape[-1]
-    idx = torch.minimum(torch.arange(t, device=x.device)[None, :], (lengths - 1).clamp(min=0)[:, None])
-    return torch.gather(x, 2, idx[:, None, :].expand(-1, x.shape[1], -1))
-
-
 def masked_utterance_norm(x: torch.Tensor, mask: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
     """Per-utterance, per-dimension zero mean / unit variance over real frames ([B, T, D], mask [B, T])."""
     m = mask.unsqueeze(-1).to(x.dtype)
@@ -133,7 +123,9 @@ class SpectralFrontend(nn.Module):
             feats = torch.matmul(feats.transpose(1, 2), self.dct).transpose(1, 2)  # [B, n_mfcc, T]
         parts = [feats]
         for _ in range(self.deltas):
-            parts.append(torchaudio.functional.compute_deltas(replicate_pad_frames(parts[-1], frames)))
+            # torchaudio's compute_deltas (5-frame regression, edge frames replicated) at each clip's own length;
+            # its grouped convolution over batch x channels would not export to ONNX
+            parts.append(_delta5(parts[-1].transpose(1, 2), frames).transpose(1, 2))
         feats = torch.cat(parts, dim=1).transpose(1, 2)  # [B, T, D]
         if self.normalize:
             feats = masked_utterance_norm(feats, mask)
@@ -308,13 +300,20 @@ class EncoderFrontend(nn.Module):
             hidden = self._by_length_groups(input_values, run_lengths, self._whisper_encode_samples)
         elif self.use_mask:
             hidden = self._ssl(input_values, attention_mask)
+        elif attention_mask is None:  # clips of one length: one group
+            hidden = self._ssl(input_values, None)
         else:
             hidden = self._by_length_groups(input_values, lengths, lambda x: self._ssl(x, None))
         frames = self.frame_lengths(lengths)
-        t = int(frames.max().item())
-        hidden = hidden[:, :, :t]
-        if hidden.shape[2] < t:  # a clip with fewer frames than its mask claims cannot happen; be safe
-            hidden = nn.functional.pad(hidden, (0, 0, 0, t - hidden.shape[2]))
+        if self.is_whisper:  # cut the padded window back to the longest clip's frames
+            t = int(frames.max().item())
+            hidden = hidden[:, :, :t]
+            if hidden.shape[2] < t:  # a clip with fewer frames than its mask claims cannot happen; be safe
+                hidden = nn.functional.pad(hidden, (0, 0, 0, t - hidden.shape[2]))
+        else:
+            # the frames of the padded length, i.e. of the longest clip (a shape, not a data-dependent size: the
+            # graph then exports to ONNX); any frames past a clip's own are masked
+            t = hidden.shape[2]
         mask = lengths_to_mask(frames, t)
         hidden = hidden * mask[:, None, :, None].to(hidden.dtype)
         if getattr(self.config, "encoder_pooling", "none") == "mean":
@@ -578,10 +577,11 @@ class FunctionalsFrontend(nn.Module):
             x = x * attention_mask.to(dtype)
         hop = self.hop_length
         frames = 1 + torch.div(lengths, hop, rounding_mode="floor")
-        t = int(frames.max().item())
-        need = (t - 1) * hop + 1  # samples so that every clip's frames fit in the batch tensor
-        if x.shape[1] < need:
-            x = nn.functional.pad(x, (0, need - x.shape[1]))
+        # Frames of the padded batch length (= those of its longest clip), taken from the shape rather than from
+        # the lengths' values, so the graph has no data-dependent sizes and exports to ONNX; frames past a clip's
+        # own are masked like any padding. One more zero sample makes (t - 1) * hop + 1 samples fit.
+        t = 1 + x.shape[1] // hop
+        x = nn.functional.pad(x, (0, 1))
         mask = lengths_to_mask(frames, t)
 
         # centred STFT with per-clip reflect padding
@@ -652,7 +652,9 @@ class FunctionalsFrontend(nn.Module):
         # log-F0 over voiced frames only: move each clip's voiced frames to the front, in order
         voiced = lld[..., 1] > 0
         n_voiced = voiced.sum(1)
-        order = torch.sort((~voiced).to(torch.int8), dim=1, stable=True).indices
+        # unique sort keys (unvoiced after voiced, then time) give that order without a stable sort, which ONNX lacks
+        steps = torch.arange(voiced.shape[1], device=voiced.device)
+        order = torch.sort((~voiced).long() * voiced.shape[1] + steps, dim=1).indices
         f0 = torch.gather(lld[..., 0], 1, order)
         if f0.shape[1] < 3:
             f0 = nn.functional.pad(f0, (0, 3 - f0.shape[1]))

@@ -3,7 +3,7 @@
 Every layer honours the mask, so a clip's logits do not depend on what it is batched with (in eval mode):
 convolutions see zeros outside the clip (padded frames are zeroed before each conv and after it, which
 is exactly the conv's own zero padding for a clip alone), batch norm normalises real frames only, LSTMs
-run on packed sequences, pooling averages / attends over real frames only.
+run over each clip's real frames in both directions, pooling averages / attends over real frames only.
 
 This file is copied next to saved models, so it imports only torch.
 """
@@ -14,7 +14,6 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 
 def _mask_frames(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -26,6 +25,13 @@ class MaskedBatchNorm1d(nn.BatchNorm1d):
     """BatchNorm over channels whose batch statistics use real frames only ([B, C, T] + mask [B, T])."""
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        if not self.training and self.track_running_stats:
+            # running statistics: a per-channel affine map of each frame, no gather of the real frames needed
+            # (which also keeps the graph free of data-dependent shapes, so it exports to ONNX)
+            normed = nn.functional.batch_norm(
+                x, self.running_mean, self.running_var, self.weight, self.bias, False, 0.0, self.eps
+            )
+            return _mask_frames(normed, mask)
         flat = x.transpose(1, 2)[mask]  # [N_real, C]
         if self.training and flat.shape[0] < 2:
             return _mask_frames(x, mask)
@@ -132,9 +138,15 @@ class MaskedConvBlock(nn.Module):
         x = self.conv(_mask_frames(x, mask))
         x = torch.relu(self.norm(x, mask))
         if self.pool > 1:
-            # ceil_mode with -inf padding: a clip's last partial window pools only its own frames, alone or batched
+            # ceil_mode max pooling with -inf past the real frames: a clip's last partial window pools only its own
+            # frames, alone or batched. Windows are gathered (the last one clamped to the batch's last frame, which
+            # repeats a value of that window) instead of max_pool1d's ceil_mode, whose branch on the length would
+            # fix the length of an exported graph.
             x = x.masked_fill(~mask[:, None, :], float("-inf"))
-            x = nn.functional.max_pool1d(x, self.pool, self.pool, ceil_mode=True)
+            t = x.shape[-1]
+            starts = torch.arange((t + self.pool - 1) // self.pool, device=x.device)[:, None] * self.pool
+            window = (starts + torch.arange(self.pool, device=x.device)[None, :]).clamp(max=t - 1)
+            x = x[:, :, window].amax(-1)
             lengths = -torch.div(-mask.long().sum(-1), self.pool, rounding_mode="floor")
             mask = torch.arange(x.shape[-1], device=x.device)[None, :] < lengths[:, None]
             x = x.masked_fill(~mask[:, None, :], 0.0)
@@ -160,7 +172,14 @@ class ConvStack(nn.Module):
 
 
 class MaskedLSTM(nn.Module):
-    """(Bi)LSTM on packed sequences; padded output frames are zero."""
+    """(Bi)LSTM over each clip's real frames; padded output frames are zero.
+
+    Instead of packed sequences, each layer runs its forward direction on the padded batch (padding comes after
+    a clip's frames, so it cannot reach them) and its backward direction forwards over each clip's frames
+    reversed in place (`reverse_within_lengths`), then reversed back. That is the packed result, with plain
+    tensor ops only: the same graph runs in PyTorch and exports to ONNX with dynamic batch and length. The
+    weights stay in one `nn.LSTM` (`lstm.weight_ih_l0`, ...), and its inter-layer dropout is applied as it does.
+    """
 
     def __init__(self, in_dim: int, hidden: int, layers: int, bidirectional: bool, dropout: float) -> None:
         super().__init__()
@@ -174,12 +193,37 @@ class MaskedLSTM(nn.Module):
         )
         self.output_dim = hidden * (2 if bidirectional else 1)
 
+    def _direction(self, x: torch.Tensor, layer: int, suffix: str) -> torch.Tensor:
+        lstm = self.lstm
+        names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+        params = [getattr(lstm, f"{name}_l{layer}{suffix}") for name in names]
+        h0 = x.new_zeros(1, x.shape[0], lstm.hidden_size)
+        out, _, _ = torch.lstm(x, (h0, h0), params, True, 1, 0.0, self.training, False, True)
+        return out
+
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        lengths = mask.long().sum(-1).clamp(min=1).cpu()
-        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
-        out, _ = self.lstm(packed)
-        out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
-        return out * mask.unsqueeze(-1).to(out.dtype)
+        m = mask.unsqueeze(-1).to(x.dtype)
+        lengths = mask.long().sum(-1).clamp(min=1)
+        reverse = reverse_within_lengths(lengths, x.shape[1]) if self.lstm.bidirectional else None
+        out = x * m
+        for layer in range(self.lstm.num_layers):
+            if layer > 0 and self.training and self.lstm.dropout > 0:
+                out = nn.functional.dropout(out, self.lstm.dropout, training=True)
+            parts = [self._direction(out, layer, "")]
+            if reverse is not None:
+                flipped = torch.gather(out, 1, reverse[:, :, None].expand(-1, -1, out.shape[2]))
+                back = self._direction(flipped, layer, "_reverse")
+                parts.append(torch.gather(back, 1, reverse[:, :, None].expand(-1, -1, back.shape[2])))
+            out = torch.cat(parts, dim=-1) * m
+        return out
+
+
+def reverse_within_lengths(lengths: torch.Tensor, t: int) -> torch.Tensor:
+    """[B, t] gather indices that reverse each clip's first `lengths[b]` frames and leave padded frames in place
+    (its own inverse)."""
+    steps = torch.arange(t, device=lengths.device)[None, :]
+    last = (lengths - 1)[:, None]
+    return torch.where(steps <= last, last - steps, steps)
 
 
 class SERHead(nn.Module):

@@ -70,7 +70,8 @@ class DataArguments:
     data_dir: str | None = field(
         default=None,
         metadata={
-            "help": "Folder holding the corpus as distributed (or a `hf-ser prepare` output). Not needed for synthetic."
+            "help": "Folder holding the corpus as distributed (or a path,label[,speaker] CSV for folder). Not needed "
+            "for synthetic."
         },
     )
     classes: str | None = field(
@@ -427,9 +428,27 @@ class SERTrainingArguments(TrainingArguments):
     early_stopping_threshold: float = field(
         default=0.0, metadata={"help": "Smallest UAR improvement that counts as better."}
     )
+    keep_checkpoints: bool = field(
+        default=False,
+        metadata={
+            "help": "Keep output_dir/checkpoint-N (Trainer checkpoints with optimizer states) once the model is "
+            "saved; by default they are deleted then (an interrupted run keeps them, for resume_from_checkpoint)."
+        },
+    )
+    verbose: bool = field(
+        default=False,
+        metadata={
+            "help": "Show the resolved config, Trainer and library logs and every evaluation on the console "
+            "(they always go to output_dir/train.log); by default: progress bars and a summary table."
+        },
+    )
     # --- TrainingArguments fields with SER defaults (same names and meaning as upstream) ---
     output_dir: str | None = field(
-        default=None, metadata={"help": "Where checkpoints, the final model, results and the model card go."}
+        default=None,
+        metadata={
+            "help": "The saved model folder (weights, config, model card, test results, train.log), exactly what "
+            "push_to_hub uploads; Trainer checkpoints go to output_dir/checkpoint-N."
+        },
     )
     eval_strategy: str = field(
         default="steps", metadata={"help": "When to evaluate on the validation split: steps, epoch or no."}

@@ -9,7 +9,11 @@ Rules (as alignment-handbook's old ``H4ArgumentParser``):
 * command-line values are cast to the field's type (``--learning_rate 3e-4`` is a float,
   ``--bf16`` alone or ``--bf16 true`` a bool, ``--head_channels 32 64`` or ``32,64`` a list,
   ``--corpus_options '{"num_speakers": 4}'`` a mapping, ``null`` is ``None``);
-* YAML values get the same casting, which also fixes PyYAML reading ``1e-3`` as a string.
+* YAML values get the same casting, which also fixes PyYAML reading ``1e-3`` as a string;
+* a ``recipes/<corpus>/<method>.yaml`` path that does not exist where the command runs is read from the
+  recipes shipped with hf-ser (package data), so the shipped recipes work from any folder.
+
+transformers is imported only when arguments are built, so ``--help`` (``usage.py``) stays fast.
 """
 
 from __future__ import annotations
@@ -22,16 +26,17 @@ import os
 import sys
 import types
 import typing
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from transformers import HfArgumentParser
 
-from .arguments import DataArguments, ModelArguments, SERTrainingArguments
+if TYPE_CHECKING:
+    from .arguments import DataArguments, ModelArguments, SERTrainingArguments
 
 logger = logging.getLogger(__name__)
 
-DATACLASSES = (DataArguments, ModelArguments, SERTrainingArguments)
+RECIPES_FOLDER = "recipes"
 CONFIG_FILENAME = "train_config.yaml"
 # TrainingArguments fields that __post_init__ fills in or that are objects: not worth logging as overrides.
 _DERIVED = {
@@ -70,9 +75,42 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+def argument_classes() -> tuple[type, type, type]:
+    """``(DataArguments, ModelArguments, SERTrainingArguments)``, imported on first use (they need transformers)."""
+    from .arguments import DataArguments, ModelArguments, SERTrainingArguments
+
+    return DataArguments, ModelArguments, SERTrainingArguments
+
+
+def recipes_dir() -> Path:
+    """The recipes shipped with hf-ser: package data (in a checkout, ``hf_ser/recipes`` links to ``recipes/``)."""
+    import importlib.resources
+
+    return Path(str(importlib.resources.files("hf_ser").joinpath(RECIPES_FOLDER)))
+
+
+def find_recipe(path: str | os.PathLike) -> str:
+    """``path`` if it exists; else a ``recipes/<corpus>/<method>.yaml`` path is looked up among the shipped
+    recipes, so ``hf-ser train recipes/synthetic/default.yaml`` works from any folder."""
+    path = os.fspath(path)
+    parts = Path(path).parts
+    if os.path.exists(path) or len(parts) < 2 or parts[0] != RECIPES_FOLDER:
+        return path
+    shipped = recipes_dir().joinpath(*parts[1:])
+    return str(shipped) if shipped.is_file() else path
+
+
+def display_recipe(path: str | os.PathLike) -> str:
+    """How a command line should name a recipe: ``recipes/...`` for a shipped one (valid from any folder)."""
+    real, shipped = Path(os.path.realpath(path)), Path(os.path.realpath(recipes_dir()))
+    if real.is_relative_to(shipped):
+        return Path(RECIPES_FOLDER, real.relative_to(shipped)).as_posix()
+    return os.fspath(path)
+
+
 def _field_types() -> dict[str, Any]:
     hints: dict[str, Any] = {}
-    for cls in DATACLASSES:
+    for cls in argument_classes():
         type_hints = typing.get_type_hints(cls)
         for f in dataclasses.fields(cls):
             if f.init:
@@ -237,6 +275,7 @@ def load_config(argv: list[str], extra_fields: dict[str, Any] | None = None) -> 
     hints = {**_field_types(), **(extra_fields or {})}
     merged: dict[str, Any] = {}
     if config_path is not None:
+        config_path = find_recipe(config_path)
         for key, value in read_yaml(config_path).items():
             if key not in hints:
                 raise _unknown_key_error(key, hints, f"in {config_path}")
@@ -254,7 +293,9 @@ def load_config(argv: list[str], extra_fields: dict[str, Any] | None = None) -> 
 
 def build_arguments(config: dict[str, Any]) -> tuple[DataArguments, ModelArguments, SERTrainingArguments]:
     """Instantiate the dataclasses from a flat mapping (their ``__post_init__`` checks run here)."""
-    parser = HfArgumentParser(DATACLASSES)
+    from transformers import HfArgumentParser
+
+    parser = HfArgumentParser(argument_classes())
     return tuple(parser.parse_dict(dict(config), allow_extra_keys=False))  # type: ignore[return-value]
 
 
@@ -263,9 +304,11 @@ def parse_config(argv: list[str]) -> tuple[DataArguments, ModelArguments, SERTra
     return build_arguments(load_config(argv))
 
 
-def print_help(prog: str = "hf-ser train") -> None:
-    """Every key a recipe accepts, with its help text (HfArgumentParser's argparse help)."""
-    parser = HfArgumentParser(DATACLASSES, prog=prog)
+def print_help(prog: str = "hf-ser train", extra: tuple[type, ...] = ()) -> None:
+    """Every key a recipe accepts, with its help text (HfArgumentParser's argparse help): ``--help-all``."""
+    from transformers import HfArgumentParser
+
+    parser = HfArgumentParser((*argument_classes(), *extra), prog=prog)
     parser.usage = f"{prog} CONFIG.yaml [--key value ...]"
     parser.print_help(sys.stdout)
 
@@ -294,7 +337,7 @@ def resolved_config(data_args: Any, model_args: Any, training_args: Any) -> dict
 def training_overrides(training_args: Any) -> dict[str, Any]:
     """Training fields that differ from SERTrainingArguments' defaults (for logs, cards and saved configs)."""
     out = {}
-    for f in dataclasses.fields(SERTrainingArguments):
+    for f in dataclasses.fields(argument_classes()[2]):
         if not f.init or f.name.endswith("token") or f.name.startswith("_") or f.name in _DERIVED:
             continue
         default = f.default if f.default is not dataclasses.MISSING else None

@@ -43,12 +43,10 @@ import sys
 import time
 import typing
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from .arguments import DataArguments, ModelArguments, SERTrainingArguments
-from .cache import CACHE_DTYPES, SPEAKER_NORMALIZATIONS
+if TYPE_CHECKING:
+    from .arguments import DataArguments, ModelArguments, SERTrainingArguments
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +54,7 @@ CV_RESULTS = "cv_results.json"
 CV_SUMMARY = "cv_results.md"
 CV_STATE = "cv_state.json"
 CV_CONFIG = "cv_config.yaml"
+CV_LOG = "cv.log"
 CONFUSION_PNG = "confusion_matrix.png"
 PREDICTIONS = "predictions.json"
 ROW_COLUMN = "cv_row"
@@ -66,7 +65,8 @@ _NOT_HASHED = {
     "overwrite_output_dir",
     "resume_from_checkpoint",
     "cache_dir",
-    "keep_fold_checkpoints",
+    "keep_checkpoints",
+    "verbose",
     "write_fold_cards",
     "disable_tqdm",
     "report_to",
@@ -148,10 +148,6 @@ class CVArguments:
         default=None,
         metadata={"help": "Folders of several training corpora, {name: dir} (corpus: a+b); data_dir serves one."},
     )
-    keep_fold_checkpoints: bool = field(
-        default=False,
-        metadata={"help": "Keep each fold's intermediate checkpoints (the fold's final model is always kept)."},
-    )
     write_fold_cards: bool = field(default=False, metadata={"help": "Write a model card (README.md) for every fold."})
     overwrite_output_dir: bool = field(
         default=False,
@@ -160,6 +156,7 @@ class CVArguments:
 
     def __post_init__(self) -> None:
         from .arguments import _maybe_json
+        from .cache import CACHE_DTYPES, SPEAKER_NORMALIZATIONS
 
         if isinstance(self.cache_features, bool):
             self.cache_features = "true" if self.cache_features else "false"
@@ -406,6 +403,8 @@ def _metrics(y_true, y_pred, labels) -> dict[str, Any]:
 
 def aggregate(fold_records: list[dict[str, Any]], labels: list[str]) -> dict[str, Any]:
     """``folds`` / ``pooled`` / ``mean`` / ``std`` from the per-fold prediction records."""
+    import numpy as np
+
     from .metrics import classification_metrics
 
     folds = []
@@ -504,14 +503,10 @@ def _fold_done(path: str, fold: Any, chash: str) -> dict[str, Any] | None:
     return rec
 
 
-def _has_complete_checkpoint(folder: str) -> bool:
+def _has_complete_checkpoint(fold_dir: str) -> bool:
     from .run import _checkpoints, checkpoint_is_complete
 
-    return any(checkpoint_is_complete(c) for c in _checkpoints(folder))
-
-
-def _command_line() -> str:
-    return " ".join(["hf-ser cv"] + [a for a in sys.argv[2 if sys.argv[1:2] == ["cv"] else 1 :] if "token" not in a])
+    return any(checkpoint_is_complete(c) for c in _checkpoints(fold_dir))
 
 
 def prepare_cache(plan: CVPlan, data_args, model_args, training_args, cv_args):
@@ -593,10 +588,9 @@ def run_cv(
     from tqdm.auto import tqdm
 
     from .config import resolved_config, save_config
-    from .run import _hardware, model_summary, setup_logging, train
+    from .run import _hardware, card_command, model_summary, train
 
     cv_args = cv_args or CVArguments()
-    setup_logging(training_args)
     start = time.time()
     output_dir = training_args.output_dir
     if not output_dir:
@@ -648,6 +642,8 @@ def run_cv(
             callbacks=callbacks,
             write_card=cv_args.write_fold_cards,
             command=command,
+            progress_description=f"fold {i + 1}/{len(plan.folds)}",
+            keep_progress_bar=False,
             **train_kwargs,
         )
         rows = list(dd["test"][ROW_COLUMN])
@@ -667,10 +663,6 @@ def run_cv(
         if len(rec["rows"]) != len(rec["y_pred"]):
             raise RuntimeError(f"fold {i}: {len(rec['y_pred'])} predictions for {len(rec['rows'])} test clips")
         _atomic_json(pred_path, rec)
-        if not cv_args.keep_fold_checkpoints:
-            for name in os.listdir(fold_dir):
-                if name.startswith("checkpoint-"):
-                    shutil.rmtree(os.path.join(fold_dir, name), ignore_errors=True)
         summary = summary or model_summary(_fold_config(fold_dir))
         logger.info(
             "fold %d (%s): UAR %.4f, WA %.4f",
@@ -704,7 +696,7 @@ def run_cv(
             "wall_time_seconds": round(time.time() - start, 1),
             "fold_train_seconds": round(sum(float(r.get("train_runtime") or 0.0) for r in records), 1),
             "hardware": _hardware(training_args),
-            "command": command or _command_line(),
+            "command": command or card_command([], prog="hf-ser cv"),
         }
     )
     write_results(results, output_dir)
@@ -743,35 +735,61 @@ def write_results(results: dict[str, Any], output_dir: str) -> None:
     )
 
 
-def print_help() -> None:
-    from transformers import HfArgumentParser
+def summary_table(results: dict[str, Any], output_dir: str) -> str:
+    """The closing table of ``hf-ser cv``."""
+    from ..console import table
 
-    from .config import DATACLASSES
-
-    parser = HfArgumentParser((*DATACLASSES, CVArguments), prog="hf-ser cv")
-    parser.usage = "hf-ser cv CONFIG.yaml [--key value ...]"
-    parser.print_help(sys.stdout)
+    p, m, sd = results["pooled"], results["mean"], results["std"]
+    rows = [
+        ("protocol", f"{results['protocol']} on {results['corpus']}"),
+        ("model", results.get("model_summary", "")),
+        ("pooled", f"UAR {p['uar']:.3f}  WA {p['wa']:.3f}  macro-F1 {p['macro_f1']:.3f}  ({p['num_samples']} clips)"),
+        ("fold UAR", f"{m['uar']:.3f} ± {sd['uar']:.3f} (mean ± std over folds)"),
+        ("normalisation", results["speaker_normalization"]),
+        ("wall time", f"{results['wall_time_seconds']:.0f} s"),
+        ("saved", f"{output_dir}  ({CV_RESULTS}, {CV_SUMMARY}, {CONFUSION_PNG}, log {CV_LOG})"),
+    ]
+    return table(rows)
 
 
 def main(argv: list[str] | None = None) -> int:
     """``hf-ser cv CONFIG.yaml [--key value ...]``; exit status 2 for a bad recipe, command line or output_dir."""
+    from .usage import print_cv_help, usage_line
+
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or any(a in ("-h", "--help") for a in argv):
-        print_help()
+    if not argv:
+        print(usage_line("hf-ser cv"), file=sys.stderr)
+        return 2
+    if "--help-all" in argv:
+        from .config import print_help
+
+        print_help("hf-ser cv", extra=(CVArguments,))
         return 0
+    if any(a in ("-h", "--help") for a in argv):
+        print_cv_help()
+        return 0
+    from ..console import run_console
     from .config import ConfigError
+    from .run import card_command, check_model_sources
 
     try:
         data_args, model_args, training_args, cv_args, config = parse_cv_config(argv)
+        check_model_sources(model_args)
     except (ConfigError, ValueError, OSError) as e:
         print(f"hf-ser cv: error: {e}", file=sys.stderr)
         return 2
-    command = " ".join(["hf-ser cv"] + [a for a in argv if "token" not in a])
+    main_process = training_args.process_index == 0
+    log_file = os.path.join(training_args.output_dir, CV_LOG)
     try:
-        run_cv(data_args, model_args, training_args, cv_args, config=config, command=command)
+        with run_console(log_file, verbose=training_args.verbose, main_process=main_process):
+            results = run_cv(
+                data_args, model_args, training_args, cv_args, config=config, command=card_command(argv, "hf-ser cv")
+            )
     except CVConfigError as e:
         print(f"hf-ser cv: error: {e}", file=sys.stderr)
         return 2
+    if main_process:
+        print(summary_table(results, training_args.output_dir))
     return 0
 
 

@@ -15,8 +15,13 @@ Features:
     * 1 process, N CPU processes over gloo or N GPUs under ``accelerate launch``; test metrics
       count every test clip exactly once (``gather_for_metrics`` drops the padding DDP adds).
 
-Errors: a bad recipe raises ``ValueError`` naming the field before any data is loaded;
-``hf-ser train`` prints it and exits with status 2.
+Layout of ``output_dir``: the saved model, exactly what ``push_to_hub`` uploads (weights, config, feature
+extractor, model code, model card, ``train_config.yaml``, test results, confusion matrix, ``train.log``), and
+while it trains, Trainer's ``output_dir/checkpoint-N`` folders (with optimizer states, for
+``--resume_from_checkpoint``), deleted once the model is saved unless ``keep_checkpoints: true``.
+
+Errors: a bad recipe raises ``ValueError`` naming the field before any data is loaded, and a mistyped model
+or encoder path ``ModelNotFoundError`` naming it; ``hf-ser train`` prints it and exits with status 2.
 """
 
 from __future__ import annotations
@@ -24,44 +29,31 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import socket
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from .arguments import DataArguments, ModelArguments, SERTrainingArguments
-from .config import ConfigError, build_arguments, load_config, print_help, resolved_config, save_config
+if TYPE_CHECKING:
+    from .arguments import DataArguments, ModelArguments, SERTrainingArguments
 
 logger = logging.getLogger(__name__)
 
 TEST_RESULTS = "test_results.json"
 CONFUSION_PNG = "confusion_matrix.png"
+LOG_NAME = "train.log"
 _TRUE = ("true", "1", "yes", "last")
 
 
-# --------------------------------------------------------------------------------------- logging
-def setup_logging(training_args: SERTrainingArguments) -> None:
-    """INFO for hf-ser on the main process, warnings only elsewhere; transformers/datasets follow ``log_level``."""
-    import datasets
-    import transformers
-
-    logging.basicConfig(
-        format="%(asctime)s - %(levelname)s - %(name)s - %(message)s",
-        datefmt="%H:%M:%S",
-        handlers=[logging.StreamHandler(sys.stdout)],
-    )
-    main_process = training_args.process_index == 0
-    logging.getLogger("hf_ser").setLevel(logging.INFO if main_process else logging.WARNING)
-    level = training_args.get_process_log_level()
-    transformers.utils.logging.set_verbosity(level)
-    datasets.utils.logging.set_verbosity(max(level, logging.WARNING))
-    transformers.utils.logging.enable_default_handler()
-    transformers.utils.logging.enable_explicit_format()
-
-
 # ---------------------------------------------------------------------------------------- resume
+def remove_checkpoints(output_dir: str) -> None:
+    """Delete a finished run's Trainer checkpoints (``output_dir/checkpoint-N``, with optimizer states), so the
+    model folder is exactly the saved model that is pushed."""
+    for path in _checkpoints(output_dir):
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def checkpoint_is_complete(path: str) -> bool:
     """Trainer writes ``trainer_state.json`` last: a checkpoint without it was interrupted mid-save."""
     state = os.path.join(path, "trainer_state.json")
@@ -86,8 +78,8 @@ def _checkpoints(folder: str) -> list[str]:
 
 
 def resolve_resume_checkpoint(value: str | bool | None, output_dir: str) -> str | None:
-    """``true``/``last`` → the newest complete checkpoint in ``output_dir``; a path → that checkpoint,
-    or, if it was cut short by a kill, the newest complete one before it (with a warning)."""
+    """``true``/``last`` → the newest complete ``output_dir/checkpoint-N``; a path → that
+    checkpoint, or, if it was cut short by a kill, the newest complete one before it (with a warning)."""
     if value in (None, False, "", "false", "False", "none", "None"):
         return None
     if value is True or str(value).lower() in _TRUE:
@@ -176,11 +168,21 @@ def _speakers(ds) -> list[str]:
 
 
 # ----------------------------------------------------------------------------------------- model
+def check_model_sources(model_args: ModelArguments) -> None:
+    """A mistyped model or encoder folder fails at once, naming it, instead of going to the Hub and its retries."""
+    from ..inference import resolve_model_source
+
+    for key in ("model_name_or_path", "encoder_name_or_path"):
+        if getattr(model_args, key):
+            setattr(model_args, key, resolve_model_source(getattr(model_args, key)))
+
+
 def build_model(model_args: ModelArguments, labels: list[str], sampling_rate: int):
     """``(model, feature_extractor)`` for the recipe: a new SERForAudioClassification, or a saved one."""
     from ..labels import id2label, label2id
     from ..modeling import SERConfig, SERForAudioClassification, feature_extractor_for
 
+    check_model_sources(model_args)
     if model_args.model_name_or_path:
         from transformers import AutoFeatureExtractor
 
@@ -258,6 +260,8 @@ def train(
     write_card: bool = True,
     command: str | None = None,
     collator_factory: Any = None,
+    progress_description: str = "training",
+    keep_progress_bar: bool = True,
 ) -> dict[str, Any]:
     """Train one model and evaluate it on the test split; return the test results.
 
@@ -266,24 +270,27 @@ def train(
     ``(model, feature_extractor) -> (train_collator, eval_collator)`` replacing the waveform
     collators, e.g. to train on cached front-end features (:mod:`hf_ser.training.cache`). Returns the dict written to
     ``test_results.json`` plus ``test_predictions`` and ``test_label_ids`` (test-set order), which
-    cross-validation pools across folds.
+    cross-validation pools across folds. Checkpoints go to ``output_dir/checkpoint-N`` (see the module
+    docstring); logging is the caller's (``hf-ser train`` routes it through :func:`console.run_console`).
     """
+    import numpy as np
     import torch
-    from transformers import EarlyStoppingCallback, IntervalStrategy, set_seed
+    from transformers import EarlyStoppingCallback, IntervalStrategy, PrinterCallback, ProgressCallback, set_seed
 
     from ..evaluation import build_report, plot_confusion_matrix
     from ..features.augment import WaveformAugmenter
+    from .config import resolved_config, save_config
     from .metrics import compute_metrics
     from .trainer import (
         EpochSeededDataset,
         EpochSetter,
         SERDataCollator,
         SERTrainer,
+        StageProgress,
         balanced_class_weights,
         balanced_sample_weights,
     )
 
-    setup_logging(training_args)
     set_seed(training_args.seed)
     output_dir = training_args.output_dir
     is_main = training_args.process_index == 0
@@ -311,6 +318,12 @@ def train(
     sr = data_args.sampling_rate
     for split, ds in dd.items():
         logger.info("%s: %d clips, %d speakers", split, len(ds), len(_speakers(ds)))
+    if "validation" in dd and len(_speakers(dd["validation"])) < 2:
+        logger.info(
+            "the best checkpoint is chosen on %d validation clips from %d speaker(s): a noisy choice",
+            len(dd["validation"]),
+            len(_speakers(dd["validation"])),
+        )
 
     # model
     model, feature_extractor = build_model(model_args, labels, sr)
@@ -348,7 +361,12 @@ def train(
         model.fit_feature_statistics(stats_loader)
         logger.info("feature standardisation fitted on %d training clips", len(dd["train"]))
     train_dataset = EpochSeededDataset(dd["train"], training_args.seed)
-    all_callbacks = [EpochSetter(train_dataset, training_args.gradient_accumulation_steps), *(callbacks or [])]
+    progress = StageProgress(progress_description, disable=training_args.disable_tqdm, leave=keep_progress_bar)
+    all_callbacks = [
+        EpochSetter(train_dataset, training_args.gradient_accumulation_steps),
+        progress,
+        *(callbacks or []),
+    ]
     if training_args.early_stopping_patience:
         all_callbacks.append(
             EarlyStoppingCallback(training_args.early_stopping_patience, training_args.early_stopping_threshold)
@@ -369,7 +387,8 @@ def train(
         class_weights=class_weights,
         sample_weights=sample_weights,
     )
-
+    for default_progress in (ProgressCallback, PrinterCallback):  # StageProgress replaces them
+        trainer.remove_callback(default_progress)
     start = time.time()
     train_result = trainer.train(resume_from_checkpoint=resume)
     train_runtime = time.time() - start
@@ -379,8 +398,7 @@ def train(
 
         merged = merge_lora(trainer.accelerator.unwrap_model(trainer.model))
         trainer.model = trainer.model_wrapped = merged
-    trainer.save_model()
-    trainer.log_metrics("train", train_result.metrics)
+    save_model(trainer, output_dir)
     trainer.save_metrics("train", train_result.metrics)
     trainer.save_state()
     validation_uar = trainer.state.best_metric
@@ -410,13 +428,19 @@ def train(
         "test_loss": float(prediction.metrics.get("test_loss", float("nan"))),
         "labels": labels,
         "validation_uar": validation_uar,
-        "best_checkpoint": trainer.state.best_model_checkpoint,
+        "best_step": trainer.state.best_global_step,
         "global_step": trainer.state.global_step,
+        "planned_steps": progress.planned_steps,
+        "stopped_early": progress.stopped_early,
+        "early_stopping_patience": training_args.early_stopping_patience,
         "train_runtime": round(train_runtime, 2),
         "corpus": data_args.corpus,
         "split_seed": data_args.split_seed,
         "seed": training_args.seed,
         "speakers": {split: _speakers(ds) for split, ds in dd.items()},
+        "clips": {split: len(ds) for split, ds in dd.items()},
+        "model_summary": summary,
+        "num_parameters": n_params,
         "num_processes": training_args.world_size,
     }
     logger.info(
@@ -448,9 +472,11 @@ def train(
                 summary,
                 n_params,
                 n_trainable,
-                command or _command_line(),
+                command or _saved_config_command(output_dir, config),
                 config,
             )
+        if not training_args.keep_checkpoints:
+            remove_checkpoints(output_dir)
         if push:
             push_to_hub(output_dir, training_args)
     training_args.push_to_hub = push
@@ -459,10 +485,54 @@ def train(
     return results
 
 
-def _command_line() -> str:
-    script = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "hf-ser"
-    prefix = "accelerate launch recipes/train.py" if script == "train.py" else "hf-ser train"
-    return " ".join([prefix] + [a for a in sys.argv[1:] if "token" not in a])
+def save_model(trainer, output_dir: str) -> None:
+    """Weights, config, feature extractor and model code (``Trainer.save_model``), without Trainer's pickled
+    ``training_args.bin`` (``train_config.yaml`` holds the same, readable; hf-ser loads no pickles), and with
+    the weights as readable as any file the user writes (safetensors writes them 0600)."""
+    from transformers.trainer import TRAINING_ARGS_NAME
+
+    trainer.save_model(output_dir)
+    if not trainer.is_world_process_zero():
+        return
+    pickled = os.path.join(output_dir, TRAINING_ARGS_NAME)
+    if os.path.isfile(pickled):
+        os.remove(pickled)
+    umask = os.umask(0)
+    os.umask(umask)
+    for name in os.listdir(output_dir):
+        if name.endswith(".safetensors"):
+            os.chmod(os.path.join(output_dir, name), 0o666 & ~umask)
+
+
+def card_command(argv: list[str], prog: str | None = None) -> str:
+    """The command line that re-runs this training, for the model card: the recipe as a path that works from
+    the checkout or any folder (``recipes/...`` for a shipped one), then the overrides as given (no tokens, no
+    resume: a fresh run)."""
+    from .config import display_recipe, find_recipe
+
+    if prog is None:
+        script = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+        prog = "accelerate launch recipes/train.py" if script == "train.py" else "hf-ser train"
+    args = list(argv)
+    words = [prog]
+    if args and not args[0].startswith("-"):
+        words.append(display_recipe(find_recipe(args.pop(0))))
+    skip = False
+    for token in args:
+        key = token[2:].split("=", 1)[0].replace("-", "_") if token.startswith("--") else None
+        if key is not None:
+            skip = "token" in key or key == "resume_from_checkpoint"
+        if not skip:
+            words.append(token)
+    import shlex
+
+    return " ".join([prog, *(shlex.quote(w) for w in words[1:])])
+
+
+def _saved_config_command(output_dir: str, config: dict[str, Any] | None) -> str:
+    from .config import CONFIG_FILENAME
+
+    return f"hf-ser train {os.path.join(output_dir, CONFIG_FILENAME)}" if config is not None else "hf-ser train RECIPE"
 
 
 def _write_card(
@@ -485,8 +555,12 @@ def _write_card(
         "balanced_sampling",
         "early_stopping_patience",
     ]
-    hyper = {k: getattr(training_args, k) for k in hyper_keys if hasattr(training_args, k)}
-    hyper = {k: getattr(v, "value", v) for k, v in hyper.items()}
+    hyper = {}
+    for key in hyper_keys:
+        value = getattr(getattr(training_args, key), "value", getattr(training_args, key))
+        if key == "warmup_steps":  # transformers reads a value below 1 as a fraction of the training steps
+            key, value = "warmup", f"{value:g} of the training steps" if 0 < value < 1 else f"{int(value)} steps"
+        hyper[key] = value
     hyper["train_batch_size (total)"] = training_args.per_device_train_batch_size * training_args.world_size
     hyper["num_processes"] = training_args.world_size
     for key in ("max_duration_seconds", "augment", "classes", "split_seed"):
@@ -553,41 +627,96 @@ def push_to_hub(output_dir: str, training_args: SERTrainingArguments) -> str:
 
 
 # ------------------------------------------------------------------------------------------ main
+def summary_table(results: dict[str, Any], output_dir: str) -> str:
+    """The closing table of ``hf-ser train``: data, model, training, best checkpoint, test metrics, files."""
+    from ..console import table
+
+    def part(split: str) -> str:
+        n_spk = len(results["speakers"].get(split, []))
+        return f"{split} {results['clips'][split]} clips / {n_spk} speaker{'s' if n_spk != 1 else ''}"
+
+    rows = [
+        ("data", f"{results['corpus']}: " + ", ".join(part(s) for s in results["clips"])),
+        ("model", f"{results['model_summary']}; {results['num_parameters']:,} parameters"),
+    ]
+    steps = f"{results['global_step']} of {results['planned_steps']} steps in {results['train_runtime']:.0f} s"
+    if results["stopped_early"]:
+        steps += f"; stopped early: no better validation UAR in {results['early_stopping_patience']} evaluations"
+    rows.append(("training", steps))
+    if results["validation_uar"] is not None:
+        n_val = len(results["speakers"].get("validation", []))
+        note = " (one speaker: a noisy choice)" if n_val == 1 else ""
+        rows.append(
+            (
+                "best checkpoint",
+                f"step {results['best_step']}, validation UAR {results['validation_uar']:.3f} on "
+                f"{results['clips']['validation']} clips{note}",
+            )
+        )
+    rows.append(
+        (
+            "test",
+            f"UAR {results['test_uar']:.3f}  WA {results['test_accuracy']:.3f}  macro-F1 "
+            f"{results['test_macro_f1']:.3f}  (held-out speakers)",
+        )
+    )
+    rows.append(("saved", f"{output_dir}  (model card README.md, {TEST_RESULTS}, log {LOG_NAME})"))
+    return table(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``hf-ser train CONFIG.yaml [--key value ...]``; exit status 2 for a bad recipe or command line."""
+    """``hf-ser train RECIPE.yaml [--key value ...]``; exit status 2 for a bad recipe or command line."""
+    from .usage import print_train_help, usage_line
+
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or any(a in ("-h", "--help") for a in argv):
+    if not argv:
+        print(usage_line("hf-ser train"), file=sys.stderr)
+        return 2
+    if "--help-all" in argv:
+        from .config import print_help
+
         print_help()
         return 0
+    if any(a in ("-h", "--help") for a in argv):
+        print_train_help()
+        return 0
+    from ..console import run_console
+    from .config import ConfigError, build_arguments, load_config
     from .cv import CVPlan, cv_field_types, prepare_cache, split_cv_keys
 
     try:
         config, cv_args = split_cv_keys(load_config(argv, extra_fields=cv_field_types()))
         data_args, model_args, training_args = build_arguments(config)
+        check_model_sources(model_args)
     except (ConfigError, ValueError, OSError) as e:
         print(f"hf-ser train: error: {e}", file=sys.stderr)
         return 2
+    main_process = training_args.process_index == 0
+    log_file = os.path.join(training_args.output_dir, LOG_NAME)
     try:
-        setup_logging(training_args)
-        dd = load_data(data_args, training_args)
-        # Cached front-end features when that is exact (frozen encoder, or MFCC/functionals without
-        # waveform augmentation): computed once instead of every epoch. The main process fills the cache.
-        plan = CVPlan("speaker split", None, [], list(dd["train"].features["emotion"].names), fixed_splits=dd)
-        with training_args.main_process_first(desc="feature cache"):
-            collator_factory, _ = prepare_cache(plan, data_args, model_args, training_args, cv_args)
-        train(
-            data_args,
-            model_args,
-            training_args,
-            dataset=plan.fixed_splits,
-            config=config,
-            collator_factory=collator_factory,
-        )
+        with run_console(log_file, verbose=training_args.verbose, main_process=main_process):
+            dd = load_data(data_args, training_args)
+            # Cached front-end features when that is exact (frozen encoder, or MFCC/functionals without
+            # waveform augmentation): computed once instead of every epoch. The main process fills the cache.
+            plan = CVPlan("speaker split", None, [], list(dd["train"].features["emotion"].names), fixed_splits=dd)
+            with training_args.main_process_first(desc="feature cache"):
+                collator_factory, _ = prepare_cache(plan, data_args, model_args, training_args, cv_args)
+            results = train(
+                data_args,
+                model_args,
+                training_args,
+                dataset=plan.fixed_splits,
+                config=config,
+                collator_factory=collator_factory,
+                command=card_command(argv),
+            )
     finally:
         import torch.distributed as dist
 
         if dist.is_available() and dist.is_initialized():
             dist.destroy_process_group()
+    if main_process:
+        print(summary_table(results, training_args.output_dir))
     return 0
 
 

@@ -6,6 +6,9 @@ checkpoints are selected on — weights every class equally, so the loss should 
 ``class_weighting="balanced"`` (cross-entropy weights ``n / (k * count_c)``, as scikit-learn's
 ``compute_class_weight``) or ``balanced_sampling=True`` (draw clips with probability
 ``1 / count_c``).
+
+``StageProgress`` replaces Trainer's progress bar and printed logs with one bar per run (the console stays
+readable; the logs go to the run's log file, :mod:`hf_ser.console`).
 """
 
 from __future__ import annotations
@@ -239,3 +242,61 @@ class SERDataCollator:
         if self.label_column in rows[0]:
             batch["labels"] = torch.tensor([int(r[self.label_column]) for r in rows], dtype=torch.long)
         return dict(batch)
+
+
+class StageProgress(TrainerCallback):
+    """One progress bar for training (the latest and best validation UAR beside it) instead of Trainer's bar,
+    its nested evaluation bars and its printed log dicts, which go to the log file instead. Notes whether
+    training ended early, and why, for the closing summary."""
+
+    def __init__(self, description: str = "training", disable: bool = False, leave: bool = True) -> None:
+        self.description = description
+        self.disable = disable
+        self.leave = leave
+        self.bar = None
+        self.stopped_early = False
+        self.planned_steps = 0
+        self.best: float | None = None
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        from tqdm.auto import tqdm
+
+        self.planned_steps = state.max_steps
+        if state.is_world_process_zero:
+            self.bar = tqdm(
+                total=state.max_steps,
+                initial=state.global_step,
+                desc=self.description,
+                unit="step",
+                disable=self.disable,
+                leave=self.leave,
+                dynamic_ncols=True,
+            )
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.bar is not None:
+            self.bar.update(state.global_step - self.bar.n)
+
+    def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+        metrics = metrics or {}
+        if "eval_uar" in metrics:
+            logger.info("step %d: validation %s", state.global_step, _fmt(metrics))
+            # Trainer updates state.best_metric only when it saves the checkpoint, after this call.
+            seen = [v for v in (self.best, state.best_metric, metrics["eval_uar"]) if v is not None]
+            self.best = max(seen)
+            if self.bar is not None:
+                self.bar.set_postfix_str(f"val UAR {metrics['eval_uar']:.3f}, best {self.best:.3f}", refresh=False)
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if state.is_world_process_zero and logs and not any(k.startswith(("eval_", "test_")) for k in logs):
+            logger.info("step %d: %s", state.global_step, _fmt(logs))
+
+    def on_train_end(self, args, state, control, **kwargs):
+        self.stopped_early = 0 < state.global_step < state.max_steps
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _fmt(values: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in values.items())

@@ -39,9 +39,14 @@ def test_prepare_writes_datasetdict_and_report(emodb_dir, tmp_path, cache_dir, c
     [rejected] = report["rejected"]
     assert rejected["path"] == str(emodb_dir / "wav" / "13a01Wa.wav") and rejected["reason"] == "unreadable"
     assert report["per_emotion"]["anger"] == 6 and report["per_emotion"]["boredom"] == 0
+    # `label`, a copy of `emotion`: the column HF audio-classification scripts read by default
+    for part in dd.values():
+        assert part.features["label"] == part.features["emotion"] and part["label"] == part["emotion"]
     assert set(report["splits"]) == {"train", "validation", "test"} and not report["leak_check"]["leak"]
     assert report["hours"] > 0
-    printed = capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "Saving the dataset" not in captured.err  # --no_progress hides datasets' bars too
+    printed = captured.out
     assert "split" in printed and "total" in printed and "speakers" in printed and "1 rejected" in printed
 
     # a previous hf-ser output is replaced (here by a 4-class, unsplit version)

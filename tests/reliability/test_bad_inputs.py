@@ -46,9 +46,30 @@ def test_prepare_reports_bad_files_and_keeps_the_good_ones(labelled_tree, tmp_pa
         "trunc.wav": "truncated",
         "spk9_copy.wav": "duplicate",
     }
+    detail = next(r["detail"] for r in report["rejected"] if r["path"].endswith("text.wav"))
+    assert detail == "cannot decode audio (Format not recognised)"  # the reason, not a Python object's repr
     from datasets import load_from_disk
 
     assert sum(len(split) for split in load_from_disk(str(out)).values()) == 6
+
+
+def test_prepare_that_cannot_split_still_reports_every_file(tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    root = tmp_path / "one_speaker"  # <label>/<file>: no speaker information, so one speaker
+    for label in ("anger", "sadness", "happy"):
+        (root / label).mkdir(parents=True)
+    for label in ("anger", "sadness"):
+        for i in range(2):
+            sf.write(root / label / f"{i}.wav", (0.1 * rng.standard_normal(8000)).astype(np.float32), 16000)
+    (root / "happy" / "broken.wav").write_text("not audio")  # the only happy file
+    out = tmp_path / "prepared"
+    assert main(["prepare", "folder", "--data_dir", str(root), "--output_dir", str(out), "--no_progress"]) == 2
+    err = capsys.readouterr().err
+    assert "at least 2 speakers" in err and str(out / "prepare_report.json") in err
+    report = json.loads((out / "prepare_report.json").read_text())
+    assert "at least 2 speakers" in report["error"] and report["utterances"] == 4
+    assert [Path(r["path"]).name for r in report["rejected"]] == ["broken.wav"]
+    assert report["classes"] == ["sadness", "anger"] and report["dropped_classes"] == ["happiness"]
 
 
 def test_prepare_never_overwrites_a_users_folder(labelled_tree, tmp_path, capsys):
@@ -62,6 +83,36 @@ def test_prepare_never_overwrites_a_users_folder(labelled_tree, tmp_path, capsys
     assert (foreign / "notes.txt").read_text() == "keep me"
 
 
+def test_interrupted_training_resumes_with_true_and_ends_as_an_uninterrupted_run(tmp_path, monkeypatch):
+    """`--resume_from_checkpoint true` picks the last complete output_dir/checkpoint-N."""
+    from transformers import TrainerCallback
+
+    import hf_ser.training.run as run
+
+    class Interrupt(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):
+            if state.global_step == 3:
+                raise KeyboardInterrupt("simulated Ctrl-C")
+
+    tiny = ["--corpus_options", '{"num_speakers": 5, "utterances_per_emotion": 3}', "--max_duration_seconds", "1.0"]
+    tiny += ["--per_device_train_batch_size", "8", "--max_steps", "6", "--save_steps", "2", "--seed", "3"]
+    tiny += ["--early_stopping_patience", "null", "--disable_tqdm", "true"]
+    killed, full = tmp_path / "killed", tmp_path / "full"
+    train = run.train
+    monkeypatch.setattr(run, "train", lambda *a, **k: train(*a, **{**k, "callbacks": [Interrupt()]}))
+    with pytest.raises(KeyboardInterrupt):
+        main(["train", DEMO_RECIPE, *tiny, "--output_dir", str(killed)])
+    monkeypatch.undo()
+    assert (killed / "checkpoint-2").is_dir() and not (killed / "test_results.json").exists()
+
+    assert main(["train", DEMO_RECIPE, *tiny, "--output_dir", str(killed), "--resume_from_checkpoint", "true"]) == 0
+    assert main(["train", DEMO_RECIPE, *tiny, "--output_dir", str(full)]) == 0
+    a, b = (json.loads((d / "test_results.json").read_text()) for d in (full, killed))
+    assert a["global_step"] == b["global_step"] == 6
+    assert a["test_uar"] == b["test_uar"] and a["test_confusion_matrix"] == b["test_confusion_matrix"]
+    assert not list(killed.glob("checkpoint-*"))  # the finished run cleaned up after itself
+
+
 @pytest.mark.parametrize(
     ("argv", "named"),
     [
@@ -72,6 +123,8 @@ def test_prepare_never_overwrites_a_users_folder(labelled_tree, tmp_path, capsys
         (["train", DEMO_RECIPE, "--speaker_normalization", "speaker_z"], "speaker_normalization"),
         (["cv", DEMO_RECIPE, "--speaker_normalization", "bogus"], "speaker_normalization"),
         (["evaluate", "{tmp}/no_model", "--corpus", "synthetic"], "no_model"),
+        (["evaluate", "/nonexistent/model", "--corpus", "synthetic"], "no such model folder: /nonexistent/model"),
+        (["train", DEMO_RECIPE, "--model_name_or_path", "{tmp}/typo"], "no such model folder"),
     ],
     ids=[
         "prepare-missing-dir",
@@ -81,6 +134,8 @@ def test_prepare_never_overwrites_a_users_folder(labelled_tree, tmp_path, capsys
         "train-cv-only-option",
         "cv-bad-value",
         "evaluate-missing-model",
+        "evaluate-absolute-path",
+        "train-missing-model",
     ],
 )
 def test_commands_name_what_is_wrong(argv, named, tmp_path, capsys):

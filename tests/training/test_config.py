@@ -141,7 +141,10 @@ def test_help(capsys):
 
     assert main(["--help"]) == 0
     out = capsys.readouterr().out
-    assert "--class_weighting" in out and "--max_duration_seconds" in out and "--head" in out
+    assert "--max_duration_seconds" in out and "--head" in out and "--help-all" in out
+    assert main(["--help-all"]) == 0  # every key, with transformers' TrainingArguments
+    out = capsys.readouterr().out
+    assert "--class_weighting" in out and "--gradient_accumulation_steps" in out
 
 
 def test_cli_error_exit_code(recipe, capsys):

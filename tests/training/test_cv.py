@@ -89,7 +89,7 @@ def test_killed_fold_resumes_with_same_results(loso_run: Path, tmp_path: Path):
 
     class Kill(TrainerCallback):
         def on_step_end(self, args, state, control, **kwargs):
-            if args.output_dir.endswith("fold_01") and state.global_step == 6:
+            if Path(args.output_dir).name == "fold_01" and state.global_step == 6:
                 raise KeyboardInterrupt("simulated kill")
 
     shutil.copy(loso_run.parent / "tiny.yaml", tmp_path / "tiny.yaml")

@@ -94,6 +94,7 @@ def test_metadata_is_valid_yaml_with_model_index():
     header = card.split("---")[1]
     meta = yaml.safe_load(header)
     assert meta["language"] == ["en"]
+    assert "datasets" not in meta  # no corpus is a Hub dataset: the Hub would link a page that does not exist
     result = meta["model-index"][0]["results"][0]
     assert result["dataset"]["type"] == "ravdess" and result["dataset"]["split"] == "test"
     values = {m["name"]: m["value"] for m in result["metrics"]}
@@ -129,3 +130,8 @@ def test_card_names_the_encoder_and_its_licence_for_hub_ids_and_local_folders(tm
     assert f"`{tmp_path}` (local folder) (whisper); weights licence: MIT" in local
     unknown = render_model_card(card_data(base_model="someone/encoder", base_model_type="wavlm"))
     assert "weights licence: see the encoder's model page" in unknown
+
+
+def test_card_says_a_file_path_needs_ffmpeg_and_shows_the_way_without_it():
+    card = render_model_card(card_data())
+    assert "ffmpeg" in card and 'classifier({"raw": wave.mean(axis=1), "sampling_rate": sr})' in card

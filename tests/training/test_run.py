@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -42,6 +44,36 @@ def test_output_contract(trained):
     assert not set(speakers["test"]) & (set(speakers["train"]) | set(speakers["validation"]))
     saved = (trained / "train_config.yaml").read_text()
     assert "max_steps: 4" in saved and "corpus: synthetic" in saved
+    # recipes/train.py was given an absolute recipe path: the card names the shipped recipe as recipes/...
+    card = (trained / "README.md").read_text()
+    assert "Trained with `accelerate launch recipes/train.py recipes/synthetic/default.yaml --output_dir" in card
+    assert "| warmup | 0.05 of the training steps |" in card  # the recipe's warmup_steps: 0.05 is a ratio
+
+
+def test_card_command_reruns_the_training_and_the_model_folder_holds_only_the_model(tmp_path, monkeypatch):
+    """The card's "Trained with" command, run as written (here from a folder with no recipes/ in it: the
+    shipped recipe is found), trains the same model again; no optimizer state in the saved folder."""
+    from hf_ser.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "model"
+    assert main(["train", "recipes/synthetic/default.yaml", "--output_dir", str(out), *tiny_args()]) == 0
+    first = json.loads((out / "test_results.json").read_text())
+    command = re.search(r"^Trained with `(.+)`\.$", (out / "README.md").read_text(), re.MULTILINE).group(1)
+    words = shlex.split(command)
+    assert words[:3] == ["hf-ser", "train", "recipes/synthetic/default.yaml"] and str(out) in words
+
+    saved = {p.relative_to(out).as_posix() for p in out.rglob("*")}
+    trainer_state_files = ("optimizer.pt", "scheduler.pt", "rng_state.pth", "training_args.bin")
+    assert not [n for n in saved if n.startswith("checkpoint-") or n.endswith(trainer_state_files)]
+    assert {"model.safetensors", "config.json", "preprocessor_config.json", "train.log"} <= saved
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (out / "model.safetensors").stat().st_mode & 0o777 == 0o666 & ~umask  # not safetensors' 0600
+
+    assert main(words[1:]) == 0
+    again = json.loads((out / "test_results.json").read_text())
+    assert again["test_uar"] == first["test_uar"] and again["test_confusion_matrix"] == first["test_confusion_matrix"]
 
 
 def test_saved_model_classifies_with_pipeline(trained):
@@ -70,6 +102,21 @@ def test_evaluate_cli_matches_training_test_metrics(trained, tmp_path):
     assert report["uar"] == pytest.approx(results["test_uar"], abs=1e-9)
     assert report["confusion_matrix"] == results["test_confusion_matrix"]
     assert "per_speaker" in report and "UAR" in (report_dir / "eval_report.md").read_text()
+
+
+def test_evaluate_writes_beside_the_model_folder_and_warns_on_few_clips(trained, capsys):
+    from hf_ser.evaluation import main
+
+    before = sorted(p.name for p in trained.iterdir())
+    # the tiny corpus has 3 validation clips per class: too few for metrics that mean much
+    assert main([str(trained), "--corpus", "synthetic", "--split", "validation"]) == 0
+    assert sorted(p.name for p in trained.iterdir()) == before  # the model folder (what is pushed) is untouched
+    report_dir = trained.parent / f"{trained.name}_eval" / "synthetic_validation"
+    report = json.loads((report_dir / "eval_results.json").read_text())
+    assert report["num_samples"] == 12 and len(report["warnings"]) == 1
+    assert "fewer than 5 per class" in report["warnings"][0]
+    assert "fewer than 5 per class" in capsys.readouterr().err
+    assert "warning" in (report_dir / "eval_report.md").read_text() and (report_dir / "evaluate.log").exists()
 
 
 def test_push_to_hub_with_mocked_client(tmp_path, monkeypatch):
@@ -107,7 +154,9 @@ def test_push_to_hub_with_mocked_client(tmp_path, monkeypatch):
     assert repo_id == "me/ser-demo" and private is True and exist_ok is True
     _, _, files, ignore = calls[2]
     assert {"model.safetensors", "config.json", "README.md", "test_results.json"} <= set(files)
-    assert any(p.startswith("checkpoint-") for p in ignore)
+    # the model folder is what is uploaded: no checkpoints (deleted once the model is saved), no pickles
+    assert not [f for f in files if f.startswith("checkpoint-")] and "training_args.bin" not in files
+    assert "checkpoint-*" in ignore  # kept checkpoints (keep_checkpoints: true) are never uploaded
     card = (out / "README.md").read_text()
     assert 'model="me/ser-demo"' in card
 
@@ -159,7 +208,8 @@ def test_resume_after_sigkill_gives_same_metrics(tmp_path):
     assert not (killed / "test_results.json").exists()
 
     # Resume from the checkpoint seen (it may have been cut mid-save: the last complete one is used).
-    run_train([*args, "--output_dir", str(killed), "--resume_from_checkpoint", str(killed / "checkpoint-8")])
+    checkpoint = killed / "checkpoint-8"
+    run_train([*args, "--output_dir", str(killed), "--resume_from_checkpoint", str(checkpoint)])
     full = tmp_path / "full"
     run_train([*args, "--output_dir", str(full)])
     a = json.loads((full / "test_results.json").read_text())
@@ -174,16 +224,20 @@ def test_resume_after_sigkill_gives_same_metrics(tmp_path):
 def test_resume_true_picks_last_complete_checkpoint(tmp_path):
     from hf_ser.training.run import resolve_resume_checkpoint
 
+    checkpoints = tmp_path  # Trainer's output_dir/checkpoint-N
     for step, complete in ((2, True), (4, True), (6, False)):
-        d = tmp_path / f"checkpoint-{step}"
-        d.mkdir()
+        d = checkpoints / f"checkpoint-{step}"
+        d.mkdir(parents=True)
         if complete:
             (d / "trainer_state.json").write_text("{}")
-    assert resolve_resume_checkpoint("true", str(tmp_path)) == str(tmp_path / "checkpoint-4")
-    assert resolve_resume_checkpoint(str(tmp_path / "checkpoint-6"), str(tmp_path)) == str(tmp_path / "checkpoint-4")
+    assert resolve_resume_checkpoint("true", str(tmp_path)) == str(checkpoints / "checkpoint-4")
+    incomplete = str(checkpoints / "checkpoint-6")
+    assert resolve_resume_checkpoint(incomplete, str(tmp_path)) == str(checkpoints / "checkpoint-4")
     assert resolve_resume_checkpoint(None, str(tmp_path)) is None
     with pytest.raises(ValueError, match="no checkpoint folder"):
-        resolve_resume_checkpoint(str(tmp_path / "checkpoint-99"), str(tmp_path))
+        resolve_resume_checkpoint(str(checkpoints / "checkpoint-99"), str(tmp_path))
+    with pytest.raises(ValueError, match="no complete checkpoint"):
+        resolve_resume_checkpoint("true", str(tmp_path / "elsewhere"))
 
 
 def test_two_process_cpu_ddp_counts_each_test_clip_once(tmp_path):
