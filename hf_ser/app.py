@@ -33,8 +33,8 @@ def _offline_environment() -> None:
 
 def classify(predictor: Any, path: str | None, timeline_seconds: float, plot_dir: str) -> dict[str, Any]:
     """Everything the page shows for one recording: scores, a one-line summary and, when long, the timeline."""
-    from hf_ser.audio import AudioDecodeError, load_audio
-    from hf_ser.timeline import plot_timeline, speech_fraction
+    from hf_ser.audio import AudioDecodeError, load_audio, speech_fraction
+    from hf_ser.timeline import plot_timeline
 
     if not path:
         return {"message": "Upload a file or record something first.", "scores": None, "plot": None, "segments": None}

@@ -25,6 +25,14 @@ DEFAULT_SAMPLING_RATE = 16000
 _TRUNCATED_CHUNK = re.compile(r"^[ \t]*(data|SSND)\s*:.*should be", re.MULTILINE)
 # One 25 ms analysis window at 16 kHz: anything shorter cannot yield a single feature frame.
 DEFAULT_MIN_SAMPLES = 400
+# Level frames: 25 ms windows every 10 ms, as the spectral front ends frame speech.
+LEVEL_FRAME_SECONDS = 0.025
+LEVEL_HOP_SECONDS = 0.010
+# Digital silence is not an emotion: a clip none of whose 25 ms frames reaches this level (dBFS, DC removed)
+# holds no usable speech. -70 dBFS is an RMS of 0.0003 (about 10 LSB of 16-bit audio): under every take of
+# EMO-DB and RAVDESS (the quietest RAVDESS take peaks at -54.6 dBFS; a -50 dBFS floor would drop 10 real
+# takes), above all-zero files and dithered silence.
+SILENCE_FLOOR_DB = -70.0
 
 
 class AudioDecodeError(ValueError):
@@ -87,6 +95,32 @@ def _validate(waveform: np.ndarray, name: str, min_samples: int) -> np.ndarray:
     if waveform.size < min_samples:
         raise AudioDecodeError(f"{name}: too short ({waveform.size} samples, need at least {min_samples})")
     return waveform
+
+
+def frame_levels(wave: np.ndarray, sampling_rate: int) -> np.ndarray:
+    """RMS level (dBFS) of 25 ms frames every 10 ms, DC removed first (an offset is not speech)."""
+    frame = max(1, int(LEVEL_FRAME_SECONDS * sampling_rate))
+    step = max(1, int(LEVEL_HOP_SECONDS * sampling_rate))
+    x = np.asarray(wave, dtype=np.float64)
+    x = x - x.mean()
+    frames = x[None, :] if x.size < frame else np.lib.stride_tricks.sliding_window_view(x, frame)[::step]
+    rms = np.sqrt(np.mean(frames * frames, axis=-1))
+    return 20.0 * np.log10(rms + 1e-10)
+
+
+def speech_fraction(wave: np.ndarray, sampling_rate: int, threshold_db: float) -> float:
+    """Fraction of 25 ms frames (every 10 ms, DC removed) whose RMS level is at least ``threshold_db`` dBFS."""
+    return float(np.mean(frame_levels(wave, sampling_rate) >= threshold_db))
+
+
+def silence_detail(wave: np.ndarray, sampling_rate: int, floor_db: float = SILENCE_FLOOR_DB) -> str | None:
+    """Why ``wave`` counts as silent (no 25 ms frame reaches ``floor_db``), or None when it holds sound."""
+    loudest = float(frame_levels(wave, sampling_rate).max())
+    if loudest >= floor_db:
+        return None
+    if not np.any(wave):
+        return f"silent: all {wave.size} samples are zero"
+    return f"silent: the loudest 25 ms frame is {loudest:.1f} dBFS, under the {floor_db:g} dBFS floor"
 
 
 def to_mono_resampled(

@@ -23,6 +23,8 @@ import sys
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
+from .files import write_json_atomic, write_text_atomic
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -64,8 +66,10 @@ def plot_confusion_matrix(
             ax.text(j, i, f"{norm[i, j]:.2f}\n({int(cm[i, j])})", ha="center", va="center", color=color, fontsize=8)
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="recall (row-normalised)")
     fig.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fig.savefig(path)
+    from .files import atomic_path
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format=os.path.splitext(path)[1].lstrip(".") or "png")
     plt.close(fig)
     return path
 
@@ -206,10 +210,8 @@ def write_report(report: dict[str, Any], output_dir: str, title: str = "Evaluati
         "markdown": os.path.join(output_dir, REPORT_MD),
         "png": os.path.join(output_dir, CONFUSION_PNG),
     }
-    with open(paths["json"], "w", encoding="utf-8") as f:
-        json.dump({k: v for k, v in report.items() if k != "scores"}, f, indent=2)
-    with open(paths["markdown"], "w", encoding="utf-8") as f:
-        f.write(report_markdown(report, title))
+    write_json_atomic(paths["json"], {k: v for k, v in report.items() if k != "scores"})
+    write_text_atomic(paths["markdown"], report_markdown(report, title))
     plot_confusion_matrix(report["confusion_matrix"], report["labels"], paths["png"], title=title)
     return paths
 

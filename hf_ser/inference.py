@@ -13,16 +13,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .audio import DEFAULT_MIN_SAMPLES, AudioDecodeError, audio_duration, load_audio, stream_audio
-from .timeline import (
-    SMOOTHINGS,
-    Timeline,
-    build_segments,
-    sliding_windows,
-    speech_fraction,
-    trim_to_speech,
-    window_labels,
-)
+from .audio import DEFAULT_MIN_SAMPLES, AudioDecodeError, audio_duration, load_audio, speech_fraction, stream_audio
+from .safe_loading import refuse_pickle_weights
+from .timeline import SMOOTHINGS, Timeline, build_segments, sliding_windows, trim_to_speech, window_labels
 
 # Energy VAD: a 25 ms frame is speech at or above this level (dBFS, DC removed); -50 dBFS is an RMS of 0.003,
 # well under quiet speech (a speaker recorded 20 dB low sits near -40 dBFS) and above digital silence and hiss.
@@ -89,13 +82,7 @@ def load_model(
     import hf_ser.modeling  # noqa: F401  (registers the Auto classes)
 
     source = resolve_model_source(name_or_path)
-    if os.path.isdir(source) and not any(f.endswith(".safetensors") for f in os.listdir(source)):
-        if any(f.endswith((".bin", ".pt", ".pth", ".ckpt")) for f in os.listdir(source)):
-            raise ValueError(
-                f"{source}: weights are a pickle checkpoint, which can run arbitrary code when loaded; hf-ser loads "
-                "safetensors only (convert it with transformers: model.save_pretrained(dir), which writes "
-                "model.safetensors)"
-            )
+    refuse_pickle_weights(source)
     model = AutoModelForAudioClassification.from_pretrained(
         source, trust_remote_code=trust_remote_code, use_safetensors=True
     )

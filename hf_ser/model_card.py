@@ -19,6 +19,8 @@ from typing import Any
 import jinja2
 import yaml
 
+from .files import write_text_atomic
+
 TEMPLATE_NAME = "model_card.md"
 
 # Licences of the released weights of each encoder family hf-ser's recipes use (checked on the model
@@ -218,9 +220,7 @@ def render_model_card(data: SERModelCardData, template: str | None = None) -> st
 def write_model_card(data: SERModelCardData, output_dir: str) -> str:
     """Render the card to ``output_dir/README.md`` and return its path."""
     path = os.path.join(output_dir, "README.md")
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(render_model_card(data))
-    return path
+    return write_text_atomic(path, render_model_card(data))
 
 
 def framework_versions() -> dict[str, str]:

@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 
+from .audio import LEVEL_FRAME_SECONDS, LEVEL_HOP_SECONDS, frame_levels
+from .files import atomic_path
+
 NO_SPEECH = "no_speech"
 SMOOTHINGS = ("none", "median", "hmm")
-# Voice-activity frames: 25 ms windows every 10 ms, as the spectral front ends frame speech.
-VAD_FRAME_SECONDS = 0.025
-VAD_HOP_SECONDS = 0.010
 
 
 @dataclass
@@ -91,29 +91,13 @@ def sliding_windows(
         yield total - window, buffer[buffer.size - window :]
 
 
-def frame_levels(wave: np.ndarray, sampling_rate: int) -> np.ndarray:
-    """RMS level (dBFS) of 25 ms frames every 10 ms, DC removed first (an offset is not speech)."""
-    frame = max(1, int(VAD_FRAME_SECONDS * sampling_rate))
-    step = max(1, int(VAD_HOP_SECONDS * sampling_rate))
-    x = np.asarray(wave, dtype=np.float64)
-    x = x - x.mean()
-    frames = x[None, :] if x.size < frame else np.lib.stride_tricks.sliding_window_view(x, frame)[::step]
-    rms = np.sqrt(np.mean(frames * frames, axis=-1))
-    return 20.0 * np.log10(rms + 1e-10)
-
-
-def speech_fraction(wave: np.ndarray, sampling_rate: int, threshold_db: float) -> float:
-    """Fraction of 25 ms frames (every 10 ms, DC removed) whose RMS level is at least ``threshold_db`` dBFS."""
-    return float(np.mean(frame_levels(wave, sampling_rate) >= threshold_db))
-
-
 def trim_to_speech(wave: np.ndarray, sampling_rate: int, threshold_db: float, margin: float = 0.05) -> np.ndarray:
     """The window from its first to its last speech frame (plus ``margin`` s): models are trained on utterances,
     not on the silence around them, and a window half filled with a pause otherwise gets a label of its own."""
     speech = np.flatnonzero(frame_levels(wave, sampling_rate) >= threshold_db)
     if speech.size == 0:
         return wave
-    step, frame, pad = (int(x * sampling_rate) for x in (VAD_HOP_SECONDS, VAD_FRAME_SECONDS, margin))
+    step, frame, pad = (int(x * sampling_rate) for x in (LEVEL_HOP_SECONDS, LEVEL_FRAME_SECONDS, margin))
     start = max(0, speech[0] * step - pad)
     end = min(len(wave), speech[-1] * step + frame + pad)
     return wave[start:end]
@@ -243,7 +227,7 @@ def plot_timeline(timeline: Timeline, path: str) -> str:
     band.set_xlim(0, timeline.duration / scale)
     band.set_xlabel("time (min)" if minutes else "time (s)")
     fig.subplots_adjust(left=0.07, right=0.85, top=0.9, bottom=0.14)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fig.savefig(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format=os.path.splitext(path)[1].lstrip(".") or "png")
     plt.close(fig)
     return path

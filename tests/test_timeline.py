@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from hf_ser.audio import speech_fraction
 from hf_ser.timeline import (
     NO_SPEECH,
     Timeline,
@@ -12,7 +13,6 @@ from hf_ser.timeline import (
     median_smooth,
     plot_timeline,
     sliding_windows,
-    speech_fraction,
     trim_to_speech,
     viterbi_labels,
     window_labels,

@@ -9,7 +9,8 @@ text, intensity). Everything else lives here and is the same for every corpus:
   and 96 kHz files decode correctly) and re-encoding it as 16-bit PCM WAV at the target rate;
 * rejecting bad files with a reason instead of failing the corpus: unreadable, empty, truncated,
   too short, a Git LFS pointer instead of audio, a name that does not follow the corpus's scheme,
-  an unknown emotion code, duplicate content (same bytes, or same decoded audio);
+  an unknown emotion code, duplicate content (same bytes, or same decoded audio), digital silence (no
+  25 ms frame reaches :data:`hf_ser.audio.SILENCE_FLOOR_DB`: an all-zero file is not an emotion);
 * writing the rows with ``datasets.Dataset.from_generator`` so the result is cached Arrow that
   ``save_to_disk`` and ``push_to_hub`` handle, with no loading script.
 """
@@ -30,7 +31,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..audio import AudioDecodeError, decode_audio_bytes, encode_wav
+from ..audio import AudioDecodeError, decode_audio_bytes, encode_wav, silence_detail
+from ..files import write_json_atomic
 from ..labels import resolve_classes
 
 if TYPE_CHECKING:
@@ -39,7 +41,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 # Bump when the rows a builder writes change, so stale Arrow caches are not reused.
-CACHE_VERSION = "2"
+CACHE_VERSION = "3"
 AUDIO_EXTENSIONS: tuple[str, ...] = (".wav", ".flac", ".ogg", ".aif", ".aiff", ".aifc", ".mp3")
 ARCHIVE_EXTENSIONS: tuple[str, ...] = (".zip",)
 GENDERS = ("female", "male", "unknown")
@@ -55,6 +57,7 @@ REASON_NAME = "name_mismatch"
 REASON_UNKNOWN_LABEL = "unknown_label"
 REASON_UNKNOWN_SPEAKER = "unknown_speaker"
 REASON_DUPLICATE = "duplicate"
+REASON_SILENT = "silent"
 
 
 def corpus_features(classes: Sequence[str], sampling_rate: int, audio_as_struct: bool = False) -> datasets.Features:
@@ -360,6 +363,10 @@ def _generate_rows(
             msg = _strip_name(str(e), f.path)
             reject(f.path, _decode_reason(msg), msg)
             continue
+        silent = silence_detail(wave, sampling_rate)
+        if silent is not None:
+            reject(f.path, REASON_SILENT, silent)
+            continue
         encoded = encode_wav(wave, sampling_rate)
         audio_digest = hashlib.sha1(encoded).hexdigest()
         if audio_digest in seen_audio:
@@ -378,11 +385,7 @@ def _generate_rows(
             "path": f.path,
             "duration": len(wave) / float(sampling_rate),
         }
-    Path(report_path).parent.mkdir(parents=True, exist_ok=True)
-    tmp = f"{report_path}.tmp{os.getpid()}"
-    with open(tmp, "w") as fh:
-        json.dump({"rejected": rejected}, fh)
-    os.replace(tmp, report_path)
+    write_json_atomic(report_path, {"rejected": rejected}, indent=None)
 
 
 def _cache_root(cache_dir: str | os.PathLike | None) -> Path:

@@ -1,7 +1,8 @@
 """``hf-ser prepare CORPUS --data_dir DIR --output_dir OUT``: a corpus folder → DatasetDict on disk.
 
-Decodes every file (progress bar), splits by speaker, ``save_to_disk(OUT)`` (so
-``datasets.load_from_disk(OUT)`` gives the DatasetDict), writes ``OUT/prepare_report.json``
+Decodes every file (progress bar), splits by speaker, ``save_to_disk`` into a staging folder next to
+``OUT`` that is then renamed into place (so ``datasets.load_from_disk(OUT)`` gives the DatasetDict, and a
+killed run never leaves a half-saved dataset in ``OUT``), writes ``OUT/prepare_report.json`` (atomically)
 (counts per split and emotion, speakers, hours, every rejected file with its reason, the leak
 check) and prints a summary table. When the split cannot be made (e.g. a folder corpus with one
 speaker), the report is still written, with the ``error``, so the rejected files stay in view.
@@ -27,6 +28,7 @@ from typing import Any
 import yaml
 
 from .. import __version__
+from ..files import write_json_atomic
 from .base import dataset_stats, datasets_bars_hidden
 from .registry import build_corpus, list_corpora
 from .splits import check_speaker_leak, split_dataset
@@ -34,6 +36,7 @@ from .splits import check_speaker_leak, split_dataset
 logger = logging.getLogger(__name__)
 
 REPORT_NAME = "prepare_report.json"
+STAGING_INFIX = ".prepare-staging-"
 TOOL_MARKER = "hf-ser prepare"
 LABEL_ALIAS = "label"
 
@@ -102,10 +105,63 @@ def _clear_outputs(out: Path, names: set[str]) -> None:
             target.unlink()
 
 
+def _check_writable(out: Path) -> None:
+    """Fail before any decoding when the dataset could not be staged beside ``out`` and renamed into it."""
+    resolved = out.resolve()
+    parent = resolved.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise PermissionError(
+            f"--output_dir {os.fspath(out)!r}: {os.fspath(parent)!r} is not writable (the dataset is staged "
+            "beside the output folder and renamed into place)"
+        )
+    if resolved.is_dir() and not os.access(resolved, os.W_OK | os.X_OK):
+        raise PermissionError(f"--output_dir {os.fspath(out)!r} is not writable")
+
+
+def _staging_dir(out: Path) -> Path:
+    """A fresh staging folder beside ``out`` (same file system, so the final move is a rename); staging folders
+    left by killed runs (their process is gone) are removed first."""
+    parent = out.resolve().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    for old in parent.glob(f".{out.name}{STAGING_INFIX}*"):
+        pid = old.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not _process_alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    staging = parent / f".{out.name}{STAGING_INFIX}{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    return staging
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def _move_into_place(staging: Path, out: Path) -> None:
+    """Rename the staged dataset onto ``out`` (one rename when ``out`` is new or empty; otherwise entry by entry,
+    ``dataset_dict.json`` last, so ``load_from_disk(out)`` never finds a listing whose splits are missing)."""
+    if out.is_dir() and not any(out.iterdir()):
+        out.rmdir()
+    if not out.exists():
+        os.rename(staging, out)
+        return
+    entries = sorted(staging.iterdir(), key=lambda p: p.name == "dataset_dict.json")
+    for entry in entries:
+        os.replace(entry, out / entry.name)
+
+
 def check_output_dir(out: Path, overwrite: bool, data_dir: str | None) -> set[str]:
     """Refuse unsafe targets; returns the entries of a previous hf-ser output to replace."""
     if data_dir is not None and Path(data_dir).resolve() == out.resolve():
         raise ValueError(f"--output_dir {os.fspath(out)!r} is the data_dir: choose another folder")
+    _check_writable(out)
     if not out.exists():
         return set()
     if not out.is_dir():
@@ -174,9 +230,9 @@ def with_label_alias(dd):
 
 
 def _write_report(out: Path, report: dict[str, Any]) -> None:
+    """The report goes into ``out`` itself (never the staging folder), also when the split failed."""
     out.mkdir(parents=True, exist_ok=True)
-    with open(out / REPORT_NAME, "w") as fh:
-        json.dump(report, fh, indent=2, default=lambda o: o.__dict__)
+    write_json_atomic(out / REPORT_NAME, report, default=lambda o: o.__dict__)
 
 
 def prepare(args: argparse.Namespace) -> dict[str, Any]:
@@ -224,10 +280,14 @@ def prepare(args: argparse.Namespace) -> dict[str, Any]:
         stale |= ({REPORT_NAME, "dataset_dict.json"} | set(dd)) & {p.name for p in out.iterdir()}
         if stale:
             logger.warning("--overwrite: replacing %s in %s", sorted(stale), out)
-    _clear_outputs(out, stale)
-    out.mkdir(parents=True, exist_ok=True)
-    with datasets_bars_hidden():  # saving is quick; datasets' flatten/save bars (6 for 3 splits) add nothing
-        with_label_alias(dd).save_to_disk(os.fspath(out))
+    staging = _staging_dir(out)
+    try:
+        with datasets_bars_hidden():  # saving is quick; datasets' flatten/save bars (6 for 3 splits) add nothing
+            with_label_alias(dd).save_to_disk(os.fspath(staging))
+        _clear_outputs(out, stale)
+        _move_into_place(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     report["elapsed_seconds"] = round(time.perf_counter() - start, 2)
     _write_report(out, report)
     return report
@@ -239,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         report = prepare(args)
-    except (ValueError, FileNotFoundError, TypeError) as e:
+    except (ValueError, OSError, TypeError) as e:  # OSError: unreadable data_dir, unwritable or full output_dir
         print(f"hf-ser prepare: error: {e}", file=sys.stderr)
         return 2
     print(summary_table(report))

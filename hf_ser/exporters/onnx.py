@@ -34,6 +34,8 @@ from typing import Any
 
 import numpy as np
 
+from ..files import write_json_atomic
+
 logger = logging.getLogger(__name__)
 
 ONNX_FILE = "model.onnx"
@@ -424,9 +426,7 @@ def _fixed_input_dims(path: str) -> list[str]:
 
 
 def _write_json(path: str, data: dict) -> None:
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2)
-        f.write("\n")
+    write_json_atomic(path, data)
 
 
 def export_model(

@@ -210,11 +210,11 @@ def load_pretrained_encoder(name_or_path: str) -> tuple[nn.Module, dict]:
         verbosity = hf_logging.get_verbosity()
         hf_logging.set_verbosity_error()
         try:
-            encoder = WhisperModel.from_pretrained(name_or_path, dtype=torch.float32).encoder
+            encoder = WhisperModel.from_pretrained(name_or_path, dtype=torch.float32, use_safetensors=True).encoder
         finally:
             hf_logging.set_verbosity(verbosity)
     else:
-        encoder = AutoModel.from_pretrained(name_or_path, dtype=torch.float32)
+        encoder = AutoModel.from_pretrained(name_or_path, dtype=torch.float32, use_safetensors=True)
     encoder = encoder.float()
     return encoder, _clean_encoder_config(encoder.config.to_dict())
 

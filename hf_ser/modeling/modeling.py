@@ -194,6 +194,33 @@ class SERForAudioClassification(SERPreTrainedModel):
         its output can then be computed once and cached, and training runs `classify_frontend` on the cache."""
         return not any(p.requires_grad for p in self.frontend.parameters()) and not self.encoder_is_trainable()
 
+    def adopt_labels(self, labels: list[str]) -> str:
+        """Point the classifier at ``labels`` (a model continued on another label set): ``"kept"`` when they are
+        the model's own, ``"reordered"`` when they are its names in another order (classifier rows permuted, so
+        each class keeps its trained weights), ``"reinitialised"`` otherwise (a fresh classifier layer: keeping
+        trained rows under other names would silently relabel every prediction). Updates the config."""
+        old = [self.config.id2label[i] for i in range(self.config.num_labels)]
+        labels = list(labels)
+        if old == labels:
+            return "kept"
+        heads = [m for m in self.head.modules() if isinstance(m, SERHead)]
+        if sorted(old) == sorted(labels):
+            order = torch.tensor([old.index(name) for name in labels])
+            with torch.no_grad():
+                for head in heads:
+                    head.classifier.weight.copy_(head.classifier.weight[order])
+                    head.classifier.bias.copy_(head.classifier.bias[order])
+            action = "reordered"
+        else:
+            for head in heads:
+                old_layer = head.classifier
+                head.classifier = nn.Linear(old_layer.in_features, len(labels)).to(old_layer.weight.device)
+            action = "reinitialised"
+        self.config.num_labels = len(labels)
+        self.config.id2label = dict(enumerate(labels))
+        self.config.label2id = {name: i for i, name in enumerate(labels)}
+        return action
+
     def train(self, mode: bool = True):
         super().train(mode)
         if mode and self.encoder is not None and not self.encoder_is_trainable():

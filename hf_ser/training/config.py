@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from ..files import atomic_open
+
 if TYPE_CHECKING:
     from .arguments import DataArguments, ModelArguments, SERTrainingArguments
 
@@ -353,7 +355,7 @@ def save_config(config: dict[str, Any], output_dir: str, filename: str = CONFIG_
     """Write the flat config as YAML (it is itself a recipe that reproduces the run)."""
     os.makedirs(output_dir, exist_ok=True)
     path = os.path.join(output_dir, filename)
-    with open(path, "w", encoding="utf-8") as f:
+    with atomic_open(path) as f:
         f.write("# Resolved hf-ser training config (recipe + command-line overrides); reusable as a recipe.\n")
         yaml.safe_dump(_plain(config), f, sort_keys=False, allow_unicode=True)
     return path

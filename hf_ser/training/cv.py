@@ -45,6 +45,8 @@ import typing
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..files import write_json_atomic, write_text_atomic
+
 if TYPE_CHECKING:
     from .arguments import DataArguments, ModelArguments, SERTrainingArguments
 
@@ -356,13 +358,6 @@ def config_hash(resolved: dict[str, Any]) -> str:
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
-def _atomic_json(path: str, data: Any) -> None:
-    tmp = f"{path}.{os.getpid()}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2)
-    os.replace(tmp, path)
-
-
 def _check_state(output_dir: str, state: dict[str, Any], overwrite: bool) -> None:
     """Refuse to mix folds of two different configs in one output_dir (or wipe them with overwrite)."""
     path = os.path.join(output_dir, CV_STATE)
@@ -609,7 +604,7 @@ def run_cv(
     _check_state(output_dir, state, cv_args.overwrite_output_dir)
     factory, cache_info = prepare_cache(plan, data_args, model_args, training_args, cv_args)
     train_kwargs = {"collator_factory": factory} if factory is not None else {}
-    _atomic_json(os.path.join(output_dir, CV_STATE), state)
+    write_json_atomic(os.path.join(output_dir, CV_STATE), state)
     save_config(config if config is not None else resolved, output_dir, CV_CONFIG)
     if cache_info.get("enabled"):
         logger.info("feature cache: %s", cache_info)
@@ -662,7 +657,7 @@ def run_cv(
         }
         if len(rec["rows"]) != len(rec["y_pred"]):
             raise RuntimeError(f"fold {i}: {len(rec['y_pred'])} predictions for {len(rec['rows'])} test clips")
-        _atomic_json(pred_path, rec)
+        write_json_atomic(pred_path, rec)
         summary = summary or model_summary(_fold_config(fold_dir))
         logger.info(
             "fold %d (%s): UAR %.4f, WA %.4f",
@@ -724,9 +719,8 @@ def write_results(results: dict[str, Any], output_dir: str) -> None:
     """cv_results.json, cv_results.md and the pooled confusion-matrix PNG."""
     from ..evaluation import plot_confusion_matrix
 
-    _atomic_json(os.path.join(output_dir, CV_RESULTS), results)
-    with open(os.path.join(output_dir, CV_SUMMARY), "w", encoding="utf-8") as f:
-        f.write(summary_markdown(results))
+    write_json_atomic(os.path.join(output_dir, CV_RESULTS), results)
+    write_text_atomic(os.path.join(output_dir, CV_SUMMARY), summary_markdown(results))
     title = (
         f"{results.get('corpus', '')} {results['protocol'].split(' (')[0]}, pooled UAR {results['pooled']['uar']:.3f}"
     )

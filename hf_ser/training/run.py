@@ -35,6 +35,8 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
+from ..files import write_json_atomic
+
 if TYPE_CHECKING:
     from .arguments import DataArguments, ModelArguments, SERTrainingArguments
 
@@ -171,10 +173,12 @@ def _speakers(ds) -> list[str]:
 def check_model_sources(model_args: ModelArguments) -> None:
     """A mistyped model or encoder folder fails at once, naming it, instead of going to the Hub and its retries."""
     from ..inference import resolve_model_source
+    from ..safe_loading import refuse_pickle_weights
 
     for key in ("model_name_or_path", "encoder_name_or_path"):
         if getattr(model_args, key):
             setattr(model_args, key, resolve_model_source(getattr(model_args, key)))
+            refuse_pickle_weights(getattr(model_args, key), what=key)
 
 
 def build_model(model_args: ModelArguments, labels: list[str], sampling_rate: int):
@@ -186,13 +190,16 @@ def build_model(model_args: ModelArguments, labels: list[str], sampling_rate: in
     if model_args.model_name_or_path:
         from transformers import AutoFeatureExtractor
 
-        model = SERForAudioClassification.from_pretrained(
-            model_args.model_name_or_path,
-            num_labels=len(labels),
-            id2label=id2label(labels),
-            label2id=label2id(labels),
-            ignore_mismatched_sizes=True,
-        )
+        model = SERForAudioClassification.from_pretrained(model_args.model_name_or_path, use_safetensors=True)
+        saved_labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
+        if model.adopt_labels(labels) == "reinitialised":
+            logger.warning(
+                "model_name_or_path: %s was trained on classes %s, this run's classes are %s: its classifier is "
+                "re-initialised (kept, it would silently relabel every prediction)",
+                model_args.model_name_or_path,
+                saved_labels,
+                labels,
+            )
         feature_extractor = AutoFeatureExtractor.from_pretrained(model_args.model_name_or_path)
     else:
         config = SERConfig(
@@ -453,8 +460,7 @@ def train(
 
     if trainer.is_world_process_zero():
         os.makedirs(output_dir, exist_ok=True)
-        with open(os.path.join(output_dir, TEST_RESULTS), "w", encoding="utf-8") as f:
-            json.dump(results, f, indent=2)
+        write_json_atomic(os.path.join(output_dir, TEST_RESULTS), results)
         plot_confusion_matrix(
             report["confusion_matrix"],
             labels,
