@@ -16,6 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("hf_ser.training.run", "train a model from a YAML recipe (same as recipes/train.py)"),
     "evaluate": ("hf_ser.evaluation", "evaluate a saved model on a corpus split: JSON + Markdown + PNG report"),
     "cv": ("hf_ser.training.cv", "leave-one-speaker-out or k-speaker-fold cross-validation of a recipe"),
+    "cache": ("hf_ser.cache_cli", "feature cache: info (what is cached), verify (find bad entries), prune"),
     "predict": ("hf_ser.inference", "predict files, folders or long recordings (emotion timeline) with a saved model"),
     "push": ("hf_ser.hub", "upload a saved model folder (weights, code, card, results) to the Hugging Face Hub"),
     "export": ("hf_ser.exporters.onnx", "export a saved model, front end included, to ONNX (checked against PyTorch)"),

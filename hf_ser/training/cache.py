@@ -18,6 +18,14 @@ so the same clip in two corpora is computed once; speed-perturbed training copie
 
 ``cache_dir`` default: ``$HF_SER_CACHE`` or ``~/.cache/hf_ser/features``.
 
+Crash and concurrency safety: every entry is written under a temporary name and renamed into place, so a
+killed run leaves whole entries or none; an entry whose size does not match its own ``.npy`` header (cut short
+by a full disk or a copy) is treated as missing and recomputed. Fillers of one fingerprint take an exclusive
+``flock`` on ``<fingerprint>/.lock`` and look again at what is missing once they hold it, so two ``hf-ser cv``
+runs started together compute each clip once and both train on complete entries. A cache that cannot be
+written (disk full, read-only) raises :class:`FeatureCacheError` naming the folder and the way out.
+``hf-ser cache info|verify|prune`` (:mod:`hf_ser.cache_cli`) inspects, checks and cleans the cache.
+
 Training on the cache (:class:`CachedFeatureCollator`) feeds the model's ``classify_frontend``
 exactly what ``compute_frontend`` would have given inside ``forward`` (zero padding, frame mask),
 so with ``float32`` storage the metrics equal those of uncached training on the same seed;
@@ -31,6 +39,7 @@ legitimate, *transductive* protocol that must be reported as such.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -46,13 +55,21 @@ import numpy as np
 import torch
 
 from ..audio import decode_audio_field
+from .cache_store import (
+    FINGERPRINT_FILE,
+    TEMP_MARKER,
+    FeatureCacheError,
+    default_cache_dir,
+    directory_lock,
+    entry_is_complete,
+    write_error,
+)
 from .trainer import EpochSeededDataset
 
 logger = logging.getLogger(__name__)
 
 CACHE_VERSION = 1
 KEY_COLUMN = "feature_key"
-FINGERPRINT_FILE = "fingerprint.json"
 CACHE_DTYPES = ("auto", "float16", "float32")
 SPEAKER_NORMALIZATIONS = ("none", "speaker_z")
 # SERConfig fields that change what `compute_frontend` returns (the head's fields do not).
@@ -79,11 +96,6 @@ _FRONTEND_FIELDS = (
     "whisper_input",
     "whisper_pad_seconds",
 )
-
-
-def default_cache_dir() -> str:
-    """``$HF_SER_CACHE``, else ``~/.cache/hf_ser/features``."""
-    return os.environ.get("HF_SER_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "hf_ser", "features")
 
 
 # ------------------------------------------------------------------------------------- cacheability
@@ -222,13 +234,18 @@ class FeatureCache:
         fingerprint, desc = frontend_fingerprint(model, dtype)
         root = os.path.expanduser(cache_dir or default_cache_dir())
         cache = cls(root=root, fingerprint=fingerprint, description=desc, dtype=dtype)
-        os.makedirs(cache.directory, exist_ok=True)
         path = os.path.join(cache.directory, FINGERPRINT_FILE)
-        if not os.path.exists(path):
-            tmp = f"{path}.{os.getpid()}.tmp"
-            with open(tmp, "w", encoding="utf-8") as f:
-                json.dump(desc, f, indent=2, default=str)
-            os.replace(tmp, path)
+        try:
+            os.makedirs(cache.directory, exist_ok=True)
+            if not os.path.exists(path):
+                tmp = f"{path}.{os.getpid()}{TEMP_MARKER}"
+                with open(tmp, "w", encoding="utf-8") as f:
+                    json.dump(desc, f, indent=2, default=str)
+                os.replace(tmp, path)
+        except OSError as e:
+            raise write_error(cache.directory, e) from e
+        with contextlib.suppress(OSError):  # "last used" for `hf-ser cache info` / `prune --older_than_days`
+            os.utime(path)
         return cache
 
     @property
@@ -239,7 +256,8 @@ class FeatureCache:
         return os.path.join(self.directory, key[:2], f"{key}.npy")
 
     def has(self, key: str) -> bool:
-        return key in self._memory or os.path.exists(self.path(key))
+        """Whether ``key``'s features are cached whole (a truncated entry counts as missing)."""
+        return key in self._memory or entry_is_complete(self.path(key))
 
     def matches(self, model: Any) -> bool:
         """Whether ``model``'s front end computes what this cache holds (same fingerprint)."""
@@ -248,10 +266,15 @@ class FeatureCache:
     # ----------------------------------------------------------------------------------- write
     def _save(self, key: str, array: np.ndarray) -> None:
         path = self.path(key)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = f"{path[:-4]}.{os.getpid()}.tmp.npy"
-        np.save(tmp, np.ascontiguousarray(array.astype(self.dtype, copy=False)))
-        os.replace(tmp, path)  # atomic: a killed run never leaves a half-written clip behind
+        tmp = f"{path[:-4]}.{os.getpid()}{TEMP_MARKER}.npy"
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            np.save(tmp, np.ascontiguousarray(array.astype(self.dtype, copy=False)))
+            os.replace(tmp, path)  # atomic: a killed run never leaves a half-written clip behind
+        except OSError as e:
+            with contextlib.suppress(OSError):
+                os.remove(tmp)
+            raise write_error(self.directory, e) from e
 
     @torch.no_grad()
     def compute(
@@ -274,58 +297,79 @@ class FeatureCache:
         the clips' speed-perturbed copies (as the training collator makes them), stored under
         :func:`~hf_ser.features.augment.speed_key`.
         """
-        from tqdm.auto import tqdm
-
-        from ..features.augment import change_speed, speed_key
+        from ..features.augment import speed_key
 
         cells = list(cells)
         keys = list(keys) if keys is not None else [audio_key(c) for c in cells]
         keys = [speed_key(k, speed) for k in keys]
         start = time.time()
-        todo: dict[str, Any] = {}
-        for key, cell in zip(keys, cells, strict=True):
-            if key not in todo and not self.has(key):
-                todo[key] = cell
-        reused = len(set(keys)) - len(todo)
-        if todo:
-            logger.info("feature cache %s: computing %d clip(s), %d already cached", self.directory, len(todo), reused)
-            waves = {k: decode_audio_field(c, sampling_rate) for k, c in todo.items()}
-            if speed != 1.0:
-                waves = {k: change_speed(w, speed) for k, w in waves.items()}
-            order = sorted(waves, key=lambda k: len(waves[k]))
-            was_training = model.training
-            model.eval()
-            device = next(model.parameters()).device
-            try:
-                desc = "caching features" + (f" (speed x{speed:g})" if speed != 1.0 else "")
-                bar = tqdm(total=len(order), desc=desc, unit="clip", disable=not progress)
-                for i in range(0, len(order), batch_size):
-                    batch_keys = order[i : i + batch_size]
-                    inputs = feature_extractor(
-                        [waves[k] for k in batch_keys],
-                        sampling_rate=sampling_rate,
-                        padding=True,
-                        return_attention_mask=True,
-                        return_tensors="pt",
-                    )
-                    features, mask = model.compute_frontend(
-                        inputs["input_values"].to(device), inputs["attention_mask"].to(device)
-                    )
-                    lengths = mask.long().sum(-1).tolist()
-                    features = features.float().cpu().numpy()
-                    for j, key in enumerate(batch_keys):
-                        clip = features[j][..., : lengths[j], :]
-                        self._save(key, clip)
-                    bar.update(len(batch_keys))
-                bar.close()
-            finally:
-                model.train(was_training)
-        else:
-            logger.info("feature cache %s: all %d clip(s) already cached", self.directory, reused)
+        with directory_lock(self.directory):  # another filler of this fingerprint finishes first; reuse its entries
+            todo = self._missing(keys, cells)
+            reused = len(set(keys)) - len(todo)
+            if todo:
+                logger.info("feature cache %s: computing %d clip(s), %d cached", self.directory, len(todo), reused)
+                self._fill(model, feature_extractor, todo, sampling_rate, batch_size, progress, speed)
+            else:
+                logger.info("feature cache %s: all %d clip(s) already cached", self.directory, reused)
         self.stats.computed += len(todo)
         self.stats.reused += reused
         self.stats.seconds += time.time() - start
         return CacheStats(len(todo), reused, time.time() - start)
+
+    def _missing(self, keys: Sequence[str], cells: Sequence[Any]) -> dict[str, Any]:
+        todo: dict[str, Any] = {}
+        for key, cell in zip(keys, cells, strict=True):
+            if key not in todo and not self.has(key):
+                if os.path.exists(self.path(key)):
+                    logger.warning("feature cache %s: entry %s is truncated; recomputing it", self.directory, key)
+                todo[key] = cell
+        return todo
+
+    def _fill(
+        self,
+        model: Any,
+        feature_extractor: Any,
+        todo: dict[str, Any],
+        sampling_rate: int,
+        batch_size: int,
+        progress: bool,
+        speed: float,
+    ) -> None:
+        from tqdm.auto import tqdm
+
+        from ..features.augment import change_speed
+
+        waves = {k: decode_audio_field(c, sampling_rate) for k, c in todo.items()}
+        if speed != 1.0:
+            waves = {k: change_speed(w, speed) for k, w in waves.items()}
+        order = sorted(waves, key=lambda k: len(waves[k]))
+        was_training = model.training
+        model.eval()
+        device = next(model.parameters()).device
+        try:
+            desc = "caching features" + (f" (speed x{speed:g})" if speed != 1.0 else "")
+            bar = tqdm(total=len(order), desc=desc, unit="clip", disable=not progress)
+            for i in range(0, len(order), batch_size):
+                batch_keys = order[i : i + batch_size]
+                inputs = feature_extractor(
+                    [waves[k] for k in batch_keys],
+                    sampling_rate=sampling_rate,
+                    padding=True,
+                    return_attention_mask=True,
+                    return_tensors="pt",
+                )
+                features, mask = model.compute_frontend(
+                    inputs["input_values"].to(device), inputs["attention_mask"].to(device)
+                )
+                lengths = mask.long().sum(-1).tolist()
+                features = features.float().cpu().numpy()
+                for j, key in enumerate(batch_keys):
+                    clip = features[j][..., : lengths[j], :]
+                    self._save(key, clip)
+                bar.update(len(batch_keys))
+            bar.close()
+        finally:
+            model.train(was_training)
 
     # ------------------------------------------------------------------------------------ read
     def load(self, key: str) -> np.ndarray:
@@ -336,7 +380,12 @@ class FeatureCache:
         path = self.path(key)
         if not os.path.exists(path):
             raise KeyError(f"clip {key[:12]}… is not in the feature cache {self.directory}; compute() it first")
-        array = np.load(path)
+        try:
+            array = np.load(path)
+        except (OSError, ValueError, EOFError) as e:
+            raise FeatureCacheError(
+                f"feature cache entry {path} cannot be read ({e}); `hf-ser cache verify --delete` removes bad entries"
+            ) from e
         if self._memory_bytes + array.nbytes <= self.max_memory_bytes:
             self._memory[key] = array
             self._memory_bytes += array.nbytes

@@ -763,6 +763,7 @@ def main(argv: list[str] | None = None) -> int:
         print_cv_help()
         return 0
     from ..console import run_console
+    from .cache import FeatureCacheError
     from .config import ConfigError
     from .run import card_command, check_model_sources
 
@@ -779,7 +780,7 @@ def main(argv: list[str] | None = None) -> int:
             results = run_cv(
                 data_args, model_args, training_args, cv_args, config=config, command=card_command(argv, "hf-ser cv")
             )
-    except CVConfigError as e:
+    except (CVConfigError, FeatureCacheError) as e:
         print(f"hf-ser cv: error: {e}", file=sys.stderr)
         return 2
     if main_process:
