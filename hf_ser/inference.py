@@ -578,6 +578,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.output and os.path.exists(args.output) and not args.overwrite:
         print(f"hf-ser predict: error: {args.output} exists (pass --overwrite to replace it)", file=sys.stderr)
         return EXIT_USAGE
+    folder = os.path.dirname(os.path.abspath(args.output)) if args.output else None
+    if folder and not (os.path.isdir(folder) and os.access(folder, os.W_OK | os.X_OK)):
+        why = "is not writable" if os.path.isdir(folder) else "does not exist"
+        print(f"hf-ser predict: error: cannot write --output {args.output}: {folder} {why}", file=sys.stderr)
+        return EXIT_USAGE
     paths = expand_inputs(args.paths)
     if not paths:
         print("hf-ser predict: error: no input files (folders held no audio files)", file=sys.stderr)
