@@ -258,3 +258,15 @@ def test_stream_audio_rejects_bad_files_naming_them(tmp_path, tone):
             list(stream_audio(path))
         assert str(path) in str(err.value)
     assert audio_duration(junk) == 0.0
+
+
+def test_silence_floor_rejects_digital_silence_and_keeps_quiet_speech(tone):
+    from hf_ser.audio import SILENCE_FLOOR_DB, frame_levels, silence_detail
+
+    assert SILENCE_FLOOR_DB == -70.0
+    assert silence_detail(np.zeros(41108, np.float32), SR) == "silent: all 41108 samples are zero"
+    hiss = (1e-4 * np.random.default_rng(0).standard_normal(SR)).astype(np.float32)  # about -80 dBFS
+    assert "under the -70 dBFS floor" in silence_detail(hiss, SR)
+    quiet = tone * 0.006  # a tone at about -55 dBFS, like RAVDESS's quietest takes
+    assert -60 < frame_levels(quiet, SR).max() < -50 and silence_detail(quiet, SR) is None
+    assert silence_detail(np.full(SR, 0.3, np.float32), SR).startswith("silent")  # a DC offset is not sound

@@ -202,3 +202,28 @@ def test_default_cache_dir_honours_env(monkeypatch, tmp_path: Path):
     assert fc.default_cache_dir() == str(tmp_path / "x")
     monkeypatch.delenv("HF_SER_CACHE")
     assert fc.default_cache_dir().endswith("/.cache/hf_ser/features")
+
+
+def test_truncated_entries_count_as_missing_and_a_full_disk_is_a_clear_error(tmp_path: Path, monkeypatch):
+    import errno
+
+    model, fe = _model()
+    cache = fc.FeatureCache.for_model(model, str(tmp_path / "cache"))
+    cells = _cells(3)
+    keys = [fc.audio_key(c) for c in cells]
+    assert cache.compute(model, fe, cells, keys, progress=False).computed == 3
+    path = cache.path(keys[0])
+    whole = Path(path).read_bytes()
+    expected = np.load(path)
+    Path(path).write_bytes(whole[:-8])
+    assert not fc.entry_is_complete(path) and not cache.has(keys[0]) and cache.has(keys[1])
+    again = fc.FeatureCache.for_model(model, str(tmp_path / "cache"))
+    assert again.compute(model, fe, cells, keys, progress=False).computed == 1
+    np.testing.assert_allclose(np.load(path), expected, atol=1e-4)  # alone, not in a padded batch: ~1e-6 apart
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(fc.np, "save", disk_full)
+    with pytest.raises(fc.FeatureCacheError, match="the disk is full"):
+        again.compute(model, fe, _cells(4)[3:], progress=False)
