@@ -145,14 +145,15 @@ def _process_alive(pid: int) -> bool:
 
 
 def _move_into_place(staging: Path, out: Path) -> None:
-    """Rename the staged dataset onto ``out`` (one rename when ``out`` is new or empty; otherwise entry by entry,
-    ``dataset_dict.json`` last, so ``load_from_disk(out)`` never finds a listing whose splits are missing)."""
+    """Rename the staged dataset and report onto ``out`` (one rename when ``out`` is new or empty; otherwise entry by
+    entry, ``dataset_dict.json`` and then the report last, so ``load_from_disk(out)`` never finds a listing whose
+    splits are missing)."""
     if out.is_dir() and not any(out.iterdir()):
         out.rmdir()
     if not out.exists():
         os.rename(staging, out)
         return
-    entries = sorted(staging.iterdir(), key=lambda p: p.name == "dataset_dict.json")
+    entries = sorted(staging.iterdir(), key=lambda p: (p.name == REPORT_NAME, p.name == "dataset_dict.json"))
     for entry in entries:
         os.replace(entry, out / entry.name)
 
@@ -230,7 +231,7 @@ def with_label_alias(dd):
 
 
 def _write_report(out: Path, report: dict[str, Any]) -> None:
-    """The report goes into ``out`` itself (never the staging folder), also when the split failed."""
+    """Written atomically; on success it reaches ``OUT`` with the staged dataset, on failure it is written there."""
     out.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out / REPORT_NAME, report, default=lambda o: o.__dict__)
 
@@ -284,12 +285,14 @@ def prepare(args: argparse.Namespace) -> dict[str, Any]:
     try:
         with datasets_bars_hidden():  # saving is quick; datasets' flatten/save bars (6 for 3 splits) add nothing
             with_label_alias(dd).save_to_disk(os.fspath(staging))
-        _clear_outputs(out, stale)
+        report["elapsed_seconds"] = round(time.perf_counter() - start, 2)
+        _write_report(staging, report)  # moved into OUT with the dataset, last
+        # A previous output's report stays until the new one replaces it: a rerun after a kill mid-move still
+        # recognises OUT as ours.
+        _clear_outputs(out, stale - {REPORT_NAME})
         _move_into_place(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    report["elapsed_seconds"] = round(time.perf_counter() - start, 2)
-    _write_report(out, report)
     return report
 
 
