@@ -89,8 +89,13 @@ def apply_lora(
 
 
 def load_lora(model: nn.Module, adapter_dir: str, is_trainable: bool = False):
-    """Load a saved adapter (from `PeftModel.save_pretrained`) onto the base model it was trained from."""
+    """Load a saved adapter (from `PeftModel.save_pretrained`) onto the base model it was trained from; an adapter
+    saved only as a pickle (`adapter_model.bin`) is refused, like every pickle checkpoint."""
     from peft import PeftModel
+
+    from ..safe_loading import refuse_pickle_weights
+
+    refuse_pickle_weights(adapter_dir, what="LoRA adapter")
 
     return PeftModel.from_pretrained(model, adapter_dir, is_trainable=is_trainable)
 

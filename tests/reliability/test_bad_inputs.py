@@ -83,36 +83,6 @@ def test_prepare_never_overwrites_a_users_folder(labelled_tree, tmp_path, capsys
     assert (foreign / "notes.txt").read_text() == "keep me"
 
 
-def test_interrupted_training_resumes_with_true_and_ends_as_an_uninterrupted_run(tmp_path, monkeypatch):
-    """`--resume_from_checkpoint true` picks the last complete output_dir/checkpoint-N."""
-    from transformers import TrainerCallback
-
-    import hf_ser.training.run as run
-
-    class Interrupt(TrainerCallback):
-        def on_step_end(self, args, state, control, **kwargs):
-            if state.global_step == 3:
-                raise KeyboardInterrupt("simulated Ctrl-C")
-
-    tiny = ["--corpus_options", '{"num_speakers": 5, "utterances_per_emotion": 3}', "--max_duration_seconds", "1.0"]
-    tiny += ["--per_device_train_batch_size", "8", "--max_steps", "6", "--save_steps", "2", "--seed", "3"]
-    tiny += ["--early_stopping_patience", "null", "--disable_tqdm", "true"]
-    killed, full = tmp_path / "killed", tmp_path / "full"
-    train = run.train
-    monkeypatch.setattr(run, "train", lambda *a, **k: train(*a, **{**k, "callbacks": [Interrupt()]}))
-    with pytest.raises(KeyboardInterrupt):
-        main(["train", DEMO_RECIPE, *tiny, "--output_dir", str(killed)])
-    monkeypatch.undo()
-    assert (killed / "checkpoint-2").is_dir() and not (killed / "test_results.json").exists()
-
-    assert main(["train", DEMO_RECIPE, *tiny, "--output_dir", str(killed), "--resume_from_checkpoint", "true"]) == 0
-    assert main(["train", DEMO_RECIPE, *tiny, "--output_dir", str(full)]) == 0
-    a, b = (json.loads((d / "test_results.json").read_text()) for d in (full, killed))
-    assert a["global_step"] == b["global_step"] == 6
-    assert a["test_uar"] == b["test_uar"] and a["test_confusion_matrix"] == b["test_confusion_matrix"]
-    assert not list(killed.glob("checkpoint-*"))  # the finished run cleaned up after itself
-
-
 @pytest.mark.parametrize(
     ("argv", "named"),
     [

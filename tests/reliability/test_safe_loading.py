@@ -154,3 +154,15 @@ def test_more_classes_than_saved_gives_a_new_classifier(tmp_path, caplog):
         model = _build(saved, SYNTHETIC_CLASSES)
     assert model.head.classifier.out_features == 4 and model.config.num_labels == 4
     assert "re-initialised" in caplog.text
+
+
+def test_pickle_lora_adapter_is_refused(tmp_path):
+    from hf_ser.modeling.lora import load_lora
+    from hf_ser.safe_loading import PickleWeightsError
+
+    adapter = tmp_path / "adapter"
+    adapter.mkdir()
+    (adapter / "adapter_config.json").write_text("{}")
+    torch.save({}, adapter / "adapter_model.bin")
+    with pytest.raises(PickleWeightsError, match="LoRA adapter's weights are a pickle checkpoint"):
+        load_lora(make_model(frontend="mfcc", head="mlp"), str(adapter))
