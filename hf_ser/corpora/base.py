@@ -166,17 +166,15 @@ def _zip_members(archive: Path, rel_prefix: str, extensions: tuple[str, ...]) ->
     return out
 
 
-def list_source_files(
-    data_dir: str | os.PathLike, extensions: tuple[str, ...] = AUDIO_EXTENSIONS
-) -> tuple[list[SourceFile], int]:
-    """All files under ``data_dir`` whose name ends with one of ``extensions``, sorted by path.
+def list_source_files(data_dir: str | os.PathLike) -> tuple[list[SourceFile], int]:
+    """All audio files (:data:`AUDIO_EXTENSIONS`, any case) under ``data_dir``, sorted by path.
 
     ``data_dir`` may be a folder, a ``.zip`` archive, or a folder that holds only archives (the
     corpus as downloaded): loose audio files win over archives, so a folder holding both the
     archive and its extracted copy is read once. Returns ``(files, number of other files)``.
     """
     root = Path(data_dir)
-    extensions = tuple(e.lower() for e in extensions)
+    extensions = AUDIO_EXTENSIONS
     if root.is_file():
         if root.suffix.lower() in ARCHIVE_EXTENSIONS:
             files = _zip_members(root, root.name, extensions)
@@ -523,7 +521,6 @@ class CorpusBuilder:
     download_help: ClassVar[str] = ""
     license: ClassVar[str] = ""
     citation: ClassVar[str] = ""
-    extensions: ClassVar[tuple[str, ...]] = (".wav",)
     requires_data_dir: ClassVar[bool] = True
     # True when default_class_names reads the label set off the files found (folder): a class all of whose
     # files are then rejected is dropped. A corpus's documented label set stays whole.
@@ -570,7 +567,10 @@ class CorpusBuilder:
     # ---- build ---------------------------------------------------------------------------
     def scan(self, root: Path) -> tuple[list[Utterance], list[Rejection], Counter, int, int]:
         """Parse every file's name: (utterances, rejections, excluded counts, files found, others)."""
-        files, ignored = list_source_files(root, self.extensions)
+        # Every builder reads any container libsndfile decodes: the file name carries the labels, not the
+        # extension (public FLAC copies of WAV corpora are common); a take found in two formats is caught
+        # by the decoded-audio hash as a duplicate.
+        files, ignored = list_source_files(root)
         files = self.select_files(files)
         self.setup(root)
         utterances: list[Utterance] = []
@@ -599,7 +599,7 @@ class CorpusBuilder:
         utterances, rejected, excluded, n_files, ignored = self.scan(root)
         if n_files == 0:
             raise FileNotFoundError(
-                f"{self.name}: no {'/'.join(self.extensions)} files under {os.fspath(root)!r}. " + self.where_to_get()
+                f"{self.name}: no {'/'.join(AUDIO_EXTENSIONS)} files under {os.fspath(root)!r}. " + self.where_to_get()
             )
         chosen = (
             resolve_classes(classes, default=self.default_classes)

@@ -24,7 +24,6 @@ from pathlib import Path
 
 from ..labels import EMOTIONS, normalize_label
 from .base import (
-    AUDIO_EXTENSIONS,
     REASON_UNKNOWN_LABEL,
     REASON_UNREADABLE,
     CorpusBuilder,
@@ -57,7 +56,6 @@ class FolderBuilder(CorpusBuilder):
     """Label-folder trees and path/label CSVs; ``corpus_name`` prefixes the speaker ids."""
 
     name = "folder"
-    extensions = AUDIO_EXTENSIONS
     classes_from_files = True
     homepage = "(your own data)"
     download_help = (
@@ -113,7 +111,7 @@ class FolderBuilder(CorpusBuilder):
             csv_path = root
         if csv_path is not None:
             return self._scan_csv(csv_path)
-        files, ignored = list_source_files(root, self.extensions)
+        files, ignored = list_source_files(root)
         # Folders every file shares (above the emotion folders) are not speakers.
         dir_lists = [f.parts[:-1] for f in files]
         prefix = 0

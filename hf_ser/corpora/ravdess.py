@@ -1,4 +1,4 @@
-"""RAVDESS: ``Actor_XX/MM-VV-EE-II-SS-RR-AA.wav`` (audio-only modality 03).
+"""RAVDESS: ``Actor_XX/MM-VV-EE-II-SS-RR-AA.wav`` (audio-only modality 03; FLAC copies read the same).
 
 Fields (from the corpus documentation): modality (01 full AV, 02 video-only, 03 audio-only),
 vocal channel (01 speech, 02 song), emotion (01 neutral, 02 calm, 03 happy, 04 sad, 05 angry,
@@ -55,7 +55,7 @@ class RavdessBuilder(CorpusBuilder):
     def parse(self, file: SourceFile) -> Utterance:
         m = _NAME.match(file.stem)
         if not m:
-            raise SkipFile(REASON_NAME, f"{file.name!r} does not follow RAVDESS's MM-VV-EE-II-SS-RR-AA.wav")
+            raise SkipFile(REASON_NAME, f"{file.name!r} does not follow RAVDESS's MM-VV-EE-II-SS-RR-AA naming")
         if m["modality"] != "03":
             raise ExcludeFile(f"modality {m['modality']} (not audio-only)")
         channel = VOCAL_CHANNELS.get(m["channel"])

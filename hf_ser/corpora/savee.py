@@ -47,7 +47,7 @@ class SaveeBuilder(CorpusBuilder):
         m = _NAME.match(file.stem)
         if not m:
             raise SkipFile(
-                REASON_NAME, f"{file.name!r} does not follow SAVEE's <prefix><nn>.wav or <SPK>_<prefix><nn>.wav"
+                REASON_NAME, f"{file.name!r} does not follow SAVEE's <prefix><nn> or <SPK>_<prefix><nn> naming"
             )
         code = m["code"].lower()
         emotion = CORPUS_LABEL_MAPS["savee"].get(code)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import zipfile
+from pathlib import Path
 
 import pytest
+import soundfile as sf
 
 from hf_ser.corpora import build_corpus, get_builder
 
@@ -25,7 +27,7 @@ def ravdess_dir(tmp_path, audio_writer, bad_writer):
 
 
 def _rows(ds):
-    return {r["path"].rsplit("/", 1)[-1][:-4]: r for r in ds}
+    return {r["path"].rsplit("/", 1)[-1].rsplit(".", 1)[0]: r for r in ds}
 
 
 def test_ravdess_speech_default(ravdess_dir, cache_dir):
@@ -72,3 +74,36 @@ def test_ravdess_from_the_zip_itself(ravdess_dir, tmp_path, cache_dir):
     archive.rename(folder / archive.name)
     ds2, _ = build_corpus("ravdess", folder, cache_dir=cache_dir, progress=False)
     assert len(ds2) == len(SPEECH)
+
+
+def flac_copy(wav: Path, flac: Path) -> None:
+    """What a FLAC copy of a corpus holds: the WAV's 16-bit samples, losslessly re-encoded."""
+    samples, sr = sf.read(wav, dtype="int16")
+    flac.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(flac, samples, sr, format="FLAC", subtype="PCM_16")
+
+
+def test_ravdess_flac_copy_reads_like_the_wav_original(ravdess_dir, tmp_path, cache_dir):
+    """The file name carries the labels, not the extension: a FLAC copy (as in ../shared) gives the same corpus."""
+    flac_root = tmp_path / "ravdess_flac"
+    for stem in SPEECH:
+        actor = f"Actor_{stem[-2:]}"
+        flac_copy(ravdess_dir / actor / f"{stem}.wav", flac_root / actor / f"{stem}.flac")
+    wav, _ = build_corpus("ravdess", ravdess_dir, cache_dir=cache_dir, progress=False)
+    flac, report = build_corpus("ravdess", flac_root, cache_dir=cache_dir, progress=False)
+    assert not report.rejected and len(flac) == len(SPEECH)
+    fields = ("emotion", "speaker_id", "gender", "intensity", "text")
+    wav_rows = _rows(wav)
+    for stem, row in _rows(flac).items():
+        assert [row[k] for k in fields] == [wav_rows[stem][k] for k in fields]
+
+
+def test_ravdess_take_in_two_formats_is_one_utterance(tmp_path, cache_dir, audio_writer):
+    """The same take as .wav and .flac (a copy beside the original) is kept once, the other reported."""
+    root = tmp_path / "ravdess"
+    wav = audio_writer(root / "Actor_01" / f"{SPEECH[0]}.wav")
+    flac_copy(wav, root / "Actor_01" / f"{SPEECH[0]}.flac")
+    audio_writer(root / "Actor_01" / f"{SPEECH[1]}.wav")
+    ds, report = build_corpus("ravdess", root, cache_dir=cache_dir, progress=False)
+    assert len(ds) == 2
+    assert [(Path(r.path).name, r.reason) for r in report.rejected] == [(f"{SPEECH[0]}.wav", "duplicate")]
