@@ -251,13 +251,11 @@ RAVDESS = SHARED / "corpora" / "ravdess"
 
 @pytest.mark.skipif(not (RAVDESS / "Actor_07").is_dir(), reason=f"real RAVDESS not at {RAVDESS}")
 def test_real_ravdess_duplicate_take_is_reported(tmp_path):
-    """Actor_07's 03-01-03-01-02-01-07 and -02-07 hold identical audio: one is kept, the other reported.
-    (The shared copy is FLAC; the takes are written back as the official 16-bit WAVs, like its restore.sh.)"""
+    """Actor_07's 03-01-03-01-02-01-07 and -02-07 hold identical audio: one is kept, the other reported."""
     data = tmp_path / "ravdess" / "Actor_07"
     data.mkdir(parents=True)
     for f in sorted((RAVDESS / "Actor_07").glob("03-01-*")):
-        wave, sr = sf.read(f, dtype="int16")
-        sf.write(data / f"{f.stem}.wav", wave, sr, subtype="PCM_16")
+        (data / f.name).symlink_to(f)  # the shared copy's own files (FLAC)
     out = tmp_path / "out"
     argv = ["prepare", "ravdess", "--data_dir", str(data.parent), "--output_dir", str(out), "--split", "none"]
     assert main([*argv, "--cache_dir", str(tmp_path / "hf"), "--no_progress"]) == 0
