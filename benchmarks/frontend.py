@@ -62,7 +62,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="64 clips, 3 repeats")
     parser.add_argument("--clips", type=int, default=None, help="default all 535 EMO-DB clips (--quick 64)")
-    parser.add_argument("--batch_size", type=int, default=8, help="clips per batch (default: %(default)s, as the feature cache)")
+    parser.add_argument(
+        "--batch_size", type=int, default=8, help="clips per batch (default: %(default)s, as the feature cache)"
+    )
     parser.add_argument("--threads", type=int, default=1, help="compute threads of each side (default: %(default)s)")
     parser.add_argument("--corpus", default=str(EMODB), help="EMO-DB folder (synthetic clips when it is missing)")
     parser.add_argument("--profile", action="store_true", help="also print where each side spends its time")

@@ -40,7 +40,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="8 clips, 2 repeats")
     parser.add_argument("--clips", type=int, default=None, help="default 64 EMO-DB clips (--quick 8)")
-    parser.add_argument("--batch_size", type=int, default=8, help="clips per batch (default: %(default)s, as the feature cache)")
+    parser.add_argument(
+        "--batch_size", type=int, default=8, help="clips per batch (default: %(default)s, as the feature cache)"
+    )
     parser.add_argument("--threads", type=int, default=1, help="compute threads of each side (default: %(default)s)")
     parser.add_argument("--corpus", default=str(EMODB), help="EMO-DB folder (synthetic clips when it is missing)")
     args = parser.parse_args()
