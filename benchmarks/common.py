@@ -66,6 +66,25 @@ def best_of(fn: Callable[[], object], repeats: int) -> float:
     return min(timed(fn)[0] for _ in range(max(1, repeats)))
 
 
+def best_of_interleaved(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
+    """Fastest of ``repeats`` calls of each function, the calls taken in turns (a, b, a, b, ...): a burst of
+    other work on a shared machine then slows both sides rather than whichever happened to run during it."""
+    best = dict.fromkeys(fns, float("inf"))
+    for _ in range(max(1, repeats)):
+        for name, fn in fns.items():
+            best[name] = min(best[name], timed(fn)[0])
+    return best
+
+
+def set_threads(threads: int) -> None:
+    """``threads`` compute threads for torch and for numpy's BLAS (OpenBLAS / MKL), for both sides of a benchmark."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(threads)
+    threadpool_limits(threads)
+
+
 def print_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
     """A Markdown table (pasteable into benchmarks/README.md)."""
     cells = [[str(c) for c in header], *[[str(c) for c in r] for r in rows]]
@@ -102,13 +121,14 @@ def profile_rows(fn: Callable[[], object], top: int = 6) -> list[list[str]]:
 @dataclass
 class ProcessRun:
     """A finished command: exit status, wall seconds, peak RSS and peak anonymous RSS of its process tree (MiB),
-    and its output."""
+    its output, and the range of the machine's 1-minute load average while it ran."""
 
     returncode: int
     seconds: float
     peak_rss_mib: float
     peak_anonymous_mib: float
     output: str
+    load_range: tuple[float, float]
 
 
 class RssSampler:
@@ -116,13 +136,15 @@ class RssSampler:
 
     ``peak``: resident set (RSS) summed over the tree. ``peak_anonymous``: RSS less its file-backed pages
     (``shared``), i.e. the memory the work itself allocated: pages of memory-mapped Arrow files that a process
-    reads count in its RSS but are page cache the kernel reclaims at will.
+    reads count in its RSS but are page cache the kernel reclaims at will. ``loads``: the 1-minute load average
+    at each sample (how busy the machine was meanwhile).
     """
 
     def __init__(self, pid: int, interval: float = 0.02) -> None:
         import psutil
 
         self.process, self.interval, self.peak, self.peak_anonymous = psutil.Process(pid), interval, 0, 0
+        self.loads: list[float] = []
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -134,6 +156,7 @@ class RssSampler:
                 infos = [p.memory_info() for p in [self.process, *self.process.children(recursive=True)]]
                 self.peak = max(self.peak, sum(m.rss for m in infos))
                 self.peak_anonymous = max(self.peak_anonymous, sum(m.rss - m.shared for m in infos))
+                self.loads.append(os.getloadavg()[0])
             except psutil.Error:
                 pass
             self._done.wait(self.interval)
@@ -156,7 +179,10 @@ def run_measured(cmd: Sequence[str], env: dict[str, str] | None = None) -> Proce
     with RssSampler(proc.pid) as sampler:
         output, _ = proc.communicate()
     seconds = time.perf_counter() - start
-    return ProcessRun(proc.returncode, seconds, sampler.peak / 2**20, sampler.peak_anonymous / 2**20, output)
+    loads = sampler.loads or [os.getloadavg()[0]]
+    return ProcessRun(
+        proc.returncode, seconds, sampler.peak / 2**20, sampler.peak_anonymous / 2**20, output, (min(loads), max(loads))
+    )
 
 
 def measured(fn: Callable[[], object]) -> tuple[float, float, object]:

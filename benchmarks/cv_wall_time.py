@@ -6,7 +6,7 @@ encoder pass (``feature_cache.seconds``: every clip, and with ``speed_perturbati
 1.1x copies, through the frozen encoder once), head training (``fold_train_seconds``: every
 fold's ``Trainer.train`` on the cached features), and the rest (interpreter start-up, corpus
 loading and hashing, per-fold test prediction and saving each fold's model). ``--quick`` runs 2
-speakers x 20 clips without speed perturbation (2 folds) and says so.
+speakers x 10 clips without speed perturbation (2 folds) and says so.
 ``ratio:`` = encoder pass / head training (how much of the cost the one-off encoder pass is).
 
     python benchmarks/cv_wall_time.py [--quick] [--encoder DIR] [--corpus DIR] [--num_folds K]
@@ -90,6 +90,8 @@ def main() -> int:
         ],
     )  # fmt: skip
     pooled = results["pooled"]
+    print(f"load average during the run {run.load_range[0]:.1f}-{run.load_range[1]:.1f} (the encoder pass and the "
+          "folds' training share the machine's cores with whatever else runs)")  # fmt: skip
     print(f"pooled UAR {pooled['uar']:.3f}, WA {pooled['wa']:.3f}; peak RSS {run.peak_rss_mib:.0f} MiB"
           + ("; --quick: 2 speakers x 10 clips, no speed perturbation" if args.quick else ""))  # fmt: skip
     print_ratio(encoder / heads, "encoder pass / head training")

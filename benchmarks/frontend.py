@@ -7,10 +7,13 @@ Hann windows, 10 ms hop, no centring, dB with an 80 dB floor under each clip's p
 DCT, per-utterance mean/variance normalisation), so the features must agree (printed beside the
 ratio). hf-ser's time includes padding the batch in its feature extractor; neither side's time
 includes decoding the files (it is the same for both). Batches are formed from clips sorted by
-length, as the feature cache does.
+length, as the feature cache does. Both sides get the same number of compute threads (``--threads``,
+torch's and numpy's BLAS, default 1: one core each; on a shared 2-core machine a second thread mostly
+waits to be scheduled, which slowed librosa's BLAS calls 4x and torch's 2x at load 8), and their
+calls are timed in turns, best of the repeats for each.
 ``ratio:`` = librosa time / hf-ser time for all clips (higher is better).
 
-    python benchmarks/frontend.py [--quick] [--clips N] [--batch_size B] [--corpus DIR]
+    python benchmarks/frontend.py [--quick] [--clips N] [--batch_size B] [--threads N] [--corpus DIR] [--profile]
 """
 
 from __future__ import annotations
@@ -18,7 +21,18 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-from common import EMODB, SR, best_of, load_clips, machine, print_ratio, print_table, profile_rows, quiet_libraries
+from common import (
+    EMODB,
+    SR,
+    best_of_interleaved,
+    load_clips,
+    machine,
+    print_ratio,
+    print_table,
+    profile_rows,
+    quiet_libraries,
+    set_threads,
+)
 
 N_MFCC, N_MELS, N_FFT, WIN, HOP = 40, 64, 512, 400, 160
 
@@ -46,19 +60,23 @@ def librosa_mfcc(wave: np.ndarray) -> np.ndarray:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="64 clips, one repeat")
+    parser.add_argument("--quick", action="store_true", help="64 clips, 3 repeats")
     parser.add_argument("--clips", type=int, default=None, help="default all 535 EMO-DB clips (--quick 64)")
-    parser.add_argument("--batch_size", type=int, default=32)
+    parser.add_argument(
+        "--batch_size", type=int, default=8, help="clips per batch (default: %(default)s, as the feature cache)"
+    )
+    parser.add_argument("--threads", type=int, default=1, help="compute threads of each side (default: %(default)s)")
     parser.add_argument("--corpus", default=str(EMODB), help="EMO-DB folder (synthetic clips when it is missing)")
     parser.add_argument("--profile", action="store_true", help="also print where each side spends its time")
     args = parser.parse_args()
     quiet_libraries()
+    set_threads(args.threads)
     import torch
 
     from hf_ser.modeling import SERConfig, SERForAudioClassification, feature_extractor_for
 
     clips = load_clips(args.clips or (64 if args.quick else 535), args.corpus)
-    repeats = 1 if args.quick else 3
+    repeats = 3 if args.quick else 5
     config = SERConfig(frontend="mfcc", n_mfcc=N_MFCC, n_mels=N_MELS, win_length_ms=25.0, hop_length_ms=10.0)
     model = SERForAudioClassification(config).eval()
     fe = feature_extractor_for(model.config, do_normalize=False)
@@ -80,8 +98,8 @@ def main() -> int:
         return [librosa_mfcc(w) for w in clips.waves]
 
     ours_feats, ref_feats = ours(), reference()  # warm-up (librosa's filter caches, torch's kernels)
-    t_ours = best_of(ours, repeats)
-    t_ref = best_of(reference, repeats)
+    best = best_of_interleaved({"ours": ours, "reference": reference}, repeats)
+    t_ours, t_ref = best["ours"], best["reference"]
 
     worst = 0.0
     for i, ref in enumerate(ref_feats):
@@ -90,7 +108,7 @@ def main() -> int:
             return 1
         worst = max(worst, float(np.abs(ours_feats[i] - ref).max()))
     n = len(clips.waves)
-    print(f"{clips.source}, {clips.seconds:.0f} s of audio; best of {repeats}; {machine()}")
+    print(f"{clips.source}, {clips.seconds:.0f} s of audio; best of {repeats} in turns; {machine()}")
     print_table(
         ["front end", "total (s)", "per clip (ms)", "audio seconds per second"],
         [

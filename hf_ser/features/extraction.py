@@ -75,6 +75,34 @@ class SERFeatureExtractor(SequenceFeatureExtractor):
             return wave
         return ((wave - wave.mean()) / np.sqrt(wave.var() + 1e-7)).astype(np.float32)
 
+    def _pad_to_common_length(
+        self,
+        waves: list[np.ndarray],
+        padding: bool | str | PaddingStrategy,
+        max_length: int | None,
+        pad_to_multiple_of: int | None,
+        return_attention_mask: bool | None,
+    ) -> BatchFeature | None:
+        """What `pad` gives for right padding to the longest clip (or to `max_length`), written straight into one
+        array: `pad` pads every clip on its own and stacks them afterwards, which costs as much as the MFCC front
+        end itself. None for the cases left to `pad` (no padding, left padding, a clip longer than `max_length`)."""
+        strategy = self._get_padding_strategies(padding=padding, max_length=max_length)
+        if strategy == PaddingStrategy.DO_NOT_PAD or self.padding_side != "right" or not waves:
+            return None
+        longest = max(len(w) for w in waves)
+        target = longest if strategy == PaddingStrategy.LONGEST else max_length
+        if longest > target:
+            return None
+        if pad_to_multiple_of is not None and target % pad_to_multiple_of != 0:
+            target = (target // pad_to_multiple_of + 1) * pad_to_multiple_of
+        values = np.full((len(waves), target), self.padding_value, dtype=np.float32)
+        mask = np.zeros((len(waves), target), dtype=np.int32)
+        for i, wave in enumerate(waves):
+            values[i, : len(wave)] = wave
+            mask[i, : len(wave)] = 1
+        with_mask = self.return_attention_mask if return_attention_mask is None else return_attention_mask
+        return BatchFeature({"input_values": values, "attention_mask": mask} if with_mask else {"input_values": values})
+
     def __call__(
         self,
         raw_speech: np.ndarray | list[float] | list[np.ndarray] | list[list[float]],
@@ -138,14 +166,16 @@ class SERFeatureExtractor(SequenceFeatureExtractor):
                 wave = self.normalize(wave)
             waves.append(wave)
 
-        padded = self.pad(
-            BatchFeature({"input_values": waves}),
-            padding=padding,
-            max_length=max_length,
-            truncation=False,
-            pad_to_multiple_of=pad_to_multiple_of,
-            return_attention_mask=return_attention_mask if return_attention_mask is not None else None,
-        )
+        padded = self._pad_to_common_length(waves, padding, max_length, pad_to_multiple_of, return_attention_mask)
+        if padded is None:
+            padded = self.pad(
+                BatchFeature({"input_values": waves}),
+                padding=padding,
+                max_length=max_length,
+                truncation=False,
+                pad_to_multiple_of=pad_to_multiple_of,
+                return_attention_mask=return_attention_mask if return_attention_mask is not None else None,
+            )
         values = padded["input_values"]
         if isinstance(values, np.ndarray) and values.dtype != object:
             padded["input_values"] = values.astype(np.float32, copy=False)

@@ -42,7 +42,7 @@ def sample_lengths(input_values: torch.Tensor, attention_mask: torch.Tensor | No
         return torch.full(
             (input_values.shape[0],), input_values.shape[-1], dtype=torch.long, device=input_values.device
         )
-    return attention_mask.long().sum(-1)
+    return attention_mask.sum(-1, dtype=torch.long)  # no waveform-sized int64 copy of the mask
 
 
 def masked_utterance_norm(x: torch.Tensor, mask: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
@@ -50,8 +50,9 @@ def masked_utterance_norm(x: torch.Tensor, mask: torch.Tensor, eps: float = 1e-5
     m = mask.unsqueeze(-1).to(x.dtype)
     n = m.sum(1, keepdim=True).clamp(min=1.0)
     mean = (x * m).sum(1, keepdim=True) / n
-    var = (((x - mean) * m) ** 2).sum(1, keepdim=True) / n
-    return (x - mean) / torch.sqrt(var + eps) * m
+    dev = (x - mean) * m  # zero on padded frames, so the output is too
+    var = (dev * dev).sum(1, keepdim=True) / n
+    return dev * torch.rsqrt(var + eps)
 
 
 class SpectralFrontend(nn.Module):
@@ -97,14 +98,10 @@ class SpectralFrontend(nn.Module):
     def frame_lengths(self, lengths: torch.Tensor) -> torch.Tensor:
         return (1 + torch.div(lengths - self.n_fft, self.hop_length, rounding_mode="floor")).clamp(min=1)
 
-    def forward(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None) -> tuple:
-        lengths = sample_lengths(input_values, attention_mask)
-        x = input_values.float()
-        if attention_mask is not None:
-            x = x * attention_mask.to(x.dtype)
-        if x.shape[-1] < self.n_fft:
-            x = nn.functional.pad(x, (0, self.n_fft - x.shape[-1]))
-        stft = torch.stft(
+    def power_spectrum(self, x: torch.Tensor) -> torch.Tensor:
+        """[B, N] waveform -> [B, T, F] power spectrum |X|^2, in the FFT's own frame-major layout (no copy before the
+        mel product, no square root)."""
+        spec = torch.stft(
             x,
             self.n_fft,
             self.hop_length,
@@ -113,20 +110,32 @@ class SpectralFrontend(nn.Module):
             center=False,
             return_complex=True,
         )
-        mel = torch.matmul(self.mel_fb.to(x.dtype).T, stft.abs() ** 2)  # [B, n_mels, T]
+        re, im = torch.view_as_real(spec).transpose(1, 2).unbind(-1)  # [B, F, T, 2] -> [B, T, F] each
+        return re * re + im * im
+
+    def forward(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None) -> tuple:
+        lengths = sample_lengths(input_values, attention_mask)
+        x = input_values.float()
+        if attention_mask is not None:
+            # a clip shorter than n_fft has its one frame reach into the padding: make sure that is zeros
+            x = x * attention_mask.to(x.dtype)
+        if x.shape[-1] < self.n_fft:
+            x = nn.functional.pad(x, (0, self.n_fft - x.shape[-1]))
+        mel = torch.matmul(self.power_spectrum(x), self.mel_fb.to(x.dtype))  # [B, T, n_mels]: one GEMM
         frames = self.frame_lengths(lengths)
-        mask = lengths_to_mask(frames, mel.shape[-1])
+        mask = lengths_to_mask(frames, mel.shape[1])
+        # the clip's peak level from its loudest real frame (log10 is monotonic: take the maximum first)
+        peak = mel.amax(-1).masked_fill(~mask, 0.0).amax(1).clamp(min=1e-10)[:, None, None]
         db = 10.0 * torch.log10(mel.clamp(min=1e-10))
-        peak = db.masked_fill(~mask[:, None, :], float("-inf")).amax(dim=(1, 2), keepdim=True)
-        feats = torch.maximum(db, peak - self.top_db)
+        feats = torch.maximum(db, 10.0 * torch.log10(peak) - self.top_db)
         if self.dct is not None:
-            feats = torch.matmul(feats.transpose(1, 2), self.dct).transpose(1, 2)  # [B, n_mfcc, T]
+            feats = torch.matmul(feats, self.dct)  # [B, T, n_mfcc]
         parts = [feats]
         for _ in range(self.deltas):
             # torchaudio's compute_deltas (5-frame regression, edge frames replicated) at each clip's own length;
             # its grouped convolution over batch x channels would not export to ONNX
-            parts.append(_delta5(parts[-1].transpose(1, 2), frames).transpose(1, 2))
-        feats = torch.cat(parts, dim=1).transpose(1, 2)  # [B, T, D]
+            parts.append(_delta5(parts[-1], frames))
+        feats = torch.cat(parts, dim=-1)  # [B, T, D]
         if self.normalize:
             feats = masked_utterance_norm(feats, mask)
         else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from transformers import AutoFeatureExtractor
+from transformers import AutoFeatureExtractor, BatchFeature
 
 import hf_ser  # noqa: F401  (registers AutoFeatureExtractor)
 from hf_ser.features import SERFeatureExtractor
@@ -49,6 +49,29 @@ def test_truncation_and_max_length_padding(waves):
     assert out["attention_mask"].sum(1).tolist() == [600, 400]
     trunc = out["input_values"][0].double()  # normalised after truncation
     assert abs(trunc.mean().item()) < 1e-5
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        dict(padding=True),
+        dict(padding="longest", pad_to_multiple_of=64),
+        dict(padding="max_length", max_length=1500),
+        dict(padding="max_length", max_length=700),  # longer than max_length without truncation: left to `pad`
+        dict(padding=True, return_attention_mask=False),
+    ],
+)
+def test_padding_equals_transformers_pad(waves, options):
+    """The one-array padding gives exactly what SequenceFeatureExtractor.pad gives."""
+    fe = SERFeatureExtractor(do_normalize=False, padding_value=0.0)
+    ours = fe(waves, sampling_rate=16000, **options)
+    theirs = fe.pad(BatchFeature({"input_values": list(waves)}), **options)  # rows of a ragged batch: a list
+    assert sorted(ours.keys()) == sorted(theirs.keys())
+    for key in theirs:
+        assert len(ours[key]) == len(theirs[key])
+        for row_a, row_b in zip(ours[key], theirs[key], strict=True):
+            assert row_a.dtype == row_b.dtype
+            np.testing.assert_array_equal(row_a, row_b)
 
 
 def test_unpadded_lists_and_torch_input(waves):

@@ -1,11 +1,9 @@
 """The "functionals" front end (2714 utterance-level functionals computed in torch inside the model), the mlp
 head options that express the research head (input dropout, batch norm, GELU, classifier dropout) and the
 feature standardisation buffers: agreement with a numpy reference (the research code), padding invariance,
-save / load, feature caching and speed."""
+save / load and feature caching (its speed: benchmarks/functionals.py)."""
 
 from __future__ import annotations
-
-import time
 
 import numpy as np
 import pytest
@@ -328,17 +326,3 @@ def test_feature_cache_and_speaker_z_work_unchanged(raw_fe, speech_like, tmp_pat
         from_cache = model(frontend_features=plain["frontend_features"], frontend_mask=plain["frontend_mask"]).logits
         direct = model(**raw_fe(decoded, sampling_rate=SR, padding=True, return_tensors="pt")).logits
     torch.testing.assert_close(from_cache, direct, rtol=0, atol=1e-4)
-
-
-def test_speed_of_a_3s_clip(capsys):
-    model = functionals_model().eval()
-    wave = torch.from_numpy(voiced_clip(3.0))[None]
-    with torch.no_grad():
-        model.compute_frontend(wave)  # warm-up
-        start = time.perf_counter()
-        for _ in range(3):
-            model.compute_frontend(wave)
-    ms = (time.perf_counter() - start) / 3 * 1000
-    with capsys.disabled():
-        print(f"\nfunctionals front end: {ms:.1f} ms for a 3 s clip ({torch.get_num_threads()} threads)")
-    assert ms < 1000
