@@ -19,7 +19,7 @@ from recipe_utils import (  # noqa: E402
 )
 
 from hf_ser.training.config import read_yaml  # noqa: E402
-from hf_ser.training.cv import parse_cv_config  # noqa: E402
+from hf_ser.training.config import parse_arguments  # noqa: E402
 
 ALL_RECIPES = sorted(p for p in RECIPES.glob("**/*.yaml") if "accelerate_configs" not in p.parts)
 ACCELERATE_CONFIGS = sorted((RECIPES / "accelerate_configs").glob("*.yaml"))
@@ -50,8 +50,10 @@ def test_recipe_is_valid(path, tmp_path):
     args = ["--output_dir", str(tmp_path)]
     if raw["corpus"] != "synthetic":
         args += ["--data_dir", str(tmp_path)]
-    # CV recipes (default.yaml) may carry hf-ser cv keys; parse_cv_config validates both kinds.
-    data, model, training, _, _ = parse_cv_config([str(path), *args])
+    # hf-ser train and hf-ser cv accept the same recipes (and validate every key, both kinds, at once).
+    for command in ("train", "cv"):
+        parsed = parse_arguments([str(path), *args], command)
+    data, model, training = parsed.data, parsed.model, parsed.training
     assert data.corpus == path.parent.name or path.parent.name == "cross_corpus"
     assert training.metric_for_best_model == "uar"
     if model.frontend == "encoder":

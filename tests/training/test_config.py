@@ -3,7 +3,7 @@
 import pytest
 
 from hf_ser.training.arguments import DataArguments, ModelArguments, SERTrainingArguments
-from hf_ser.training.config import ConfigError, build_arguments, load_config, parse_config, save_config
+from hf_ser.training.config import ConfigError, build_arguments, load_config, parse_arguments, save_config
 
 
 @pytest.fixture
@@ -17,7 +17,7 @@ def recipe(tmp_path):
 
 
 def test_yaml_then_overrides(recipe):
-    data, model, train = parse_config(
+    args = parse_arguments(
         [
             recipe,
             "--learning_rate",
@@ -33,6 +33,7 @@ def test_yaml_then_overrides(recipe):
             "null",
         ]
     )
+    data, model, train = args.data, args.model, args.training
     assert isinstance(data, DataArguments) and isinstance(model, ModelArguments)
     assert isinstance(train, SERTrainingArguments)
     assert train.learning_rate == pytest.approx(3e-4) and train.seed == 7
@@ -111,7 +112,7 @@ def test_corpus_is_required():
 
 
 def test_config_kwargs_only_set_fields():
-    _, model, _ = build_arguments({"corpus": "synthetic", "head": "lstm", "n_mfcc": 20, "use_lora": False})
+    model = build_arguments({"corpus": "synthetic", "head": "lstm", "n_mfcc": 20, "use_lora": False}).model
     assert model.config_kwargs() == {"head": "lstm", "n_mfcc": 20}
 
 

@@ -93,9 +93,10 @@ def test_killed_fold_resumes_with_same_results(loso_run: Path, tmp_path: Path):
                 raise KeyboardInterrupt("simulated kill")
 
     shutil.copy(loso_run.parent / "tiny.yaml", tmp_path / "tiny.yaml")
-    data_args, model_args, training_args, cv_args, config = cv.parse_cv_config(tiny_argv(tmp_path))
+    from hf_ser.training.config import parse_arguments
+
     with pytest.raises(KeyboardInterrupt):
-        cv.run_cv(data_args, model_args, training_args, cv_args, config=config, callbacks=[Kill()])
+        cv.run_cv(parse_arguments(tiny_argv(tmp_path), "cv"), callbacks=[Kill()])
     out = tmp_path / "out"
     assert (out / "fold_00" / cv.PREDICTIONS).exists() and not (out / "fold_01" / cv.PREDICTIONS).exists()
     assert list((out / "fold_01").glob("checkpoint-4"))

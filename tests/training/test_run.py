@@ -222,7 +222,7 @@ def test_resume_after_sigkill_gives_same_metrics(tmp_path):
 
 
 def test_resume_true_picks_last_complete_checkpoint(tmp_path):
-    from hf_ser.training.run import resolve_resume_checkpoint
+    from hf_ser.training.experiment import resolve_resume_checkpoint
 
     checkpoints = tmp_path  # Trainer's output_dir/checkpoint-N
     for step, complete in ((2, True), (4, True), (6, False)):
