@@ -26,6 +26,8 @@ import yaml
 from huggingface_hub import CardData, ModelCard
 from transformers import TrainerCallback
 
+from .audio import DEFAULT_SAMPLING_RATE
+
 TEMPLATE_NAME = "model_card.md"
 
 # Licences of the released weights of each encoder family hf-ser's recipes use (checked on the model
@@ -38,45 +40,25 @@ def is_hub_id(name: str) -> bool:
     return bool(re.fullmatch(r"[\w.-]+/[\w.-]+", name)) and not os.path.exists(name)
 
 
-# What the card says about each corpus: display name, language(s), licence (Hub metadata), link.
-CORPUS_INFO: dict[str, dict[str, Any]] = {
-    "emodb": {
-        "name": "EMO-DB (Berlin Database of Emotional Speech)",
-        "languages": ["de"],
-        "license": "other",
-        "url": "http://emodb.bilderbar.info/",
-    },
-    "ravdess": {
-        "name": "RAVDESS (speech)",
-        "languages": ["en"],
-        "license": "cc-by-nc-sa-4.0",
-        "url": "https://zenodo.org/records/1188976",
-    },
-    "tess": {
-        "name": "TESS (Toronto Emotional Speech Set)",
-        "languages": ["en"],
-        "license": "cc-by-nc-nd-4.0",
-        "url": "https://borealisdata.ca/dataverse/toronto",
-    },
-    "crema_d": {
-        "name": "CREMA-D",
-        "languages": ["en"],
-        "license": "odbl",
-        "url": "https://github.com/CheyneyComputerScience/CREMA-D",
-    },
-    "savee": {
-        "name": "SAVEE (Surrey Audio-Visual Expressed Emotion)",
-        "languages": ["en"],
-        "license": "other",
-        "url": "http://kahlan.eps.surrey.ac.uk/savee/",
-    },
-    "synthetic": {
-        "name": "the hf-ser synthetic corpus (generated, no real speech)",
-        "languages": [],
-        "license": "apache-2.0",
-        "url": None,
-    },
-}
+def corpus_info(name: str) -> dict[str, Any]:
+    """What the card says about a corpus, from its builder's own metadata (display title, languages, Hub
+    licence id, homepage, citation); a name no builder knows is shown as given."""
+    from .corpora import builder_class
+
+    try:
+        builder = builder_class(name)
+    except (KeyError, ValueError):
+        return {"name": name, "languages": [], "license": "other", "url": None, "citation": ""}
+    homepage = builder.homepage if builder.homepage.startswith("http") else None
+    languages = [builder.language] if builder.language else []
+    title = builder.title or name
+    return {
+        "name": title,
+        "languages": languages,
+        "license": builder.hub_license,
+        "url": homepage,
+        "citation": builder.citation,
+    }
 
 
 @dataclass
@@ -102,7 +84,7 @@ class SERModelCardData(CardData):
     base_model_type: str | None = None
     num_parameters: int | str = ""
     num_trainable_parameters: int | str | None = None
-    sampling_rate: int = 16000
+    sampling_rate: int = DEFAULT_SAMPLING_RATE
     hyperparameters: dict[str, Any] = field(default_factory=dict)
     command: str = "hf-ser train CONFIG.yaml"
     train_runtime: float | None = None
@@ -112,7 +94,6 @@ class SERModelCardData(CardData):
     tags: list[str] = field(default_factory=lambda: ["audio-classification", "speech-emotion-recognition", "hf-ser"])
     # Data keys of the recipe that shape training beside the TrainingArguments (shown with the hyperparameters).
     recipe: dict[str, Any] = field(default_factory=dict)
-    training_corpora: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return self.metadata()
@@ -130,11 +111,8 @@ class SERModelCardData(CardData):
 
     @property
     def corpus_info(self) -> dict[str, Any]:
-        """Display name, languages, licence and link of the (test) corpus; ``a+b`` joins several."""
-        parts = [
-            CORPUS_INFO.get(n, {"name": n, "languages": [], "license": "other", "url": None})
-            for n in self.corpus.split("+")
-        ]
+        """Display name, languages, licence, link and citation of the (test) corpus; ``a+b`` joins several."""
+        parts = [corpus_info(n) for n in self.corpus.split("+")]
         if len(parts) == 1:
             return parts[0]
         licenses = {p["license"] for p in parts}
@@ -143,6 +121,7 @@ class SERModelCardData(CardData):
             "languages": sorted({lang for p in parts for lang in p["languages"]}),
             "license": licenses.pop() if len(licenses) == 1 else "other",
             "url": None,
+            "citation": "\n\n".join(p["citation"] for p in parts if p["citation"]),
         }
 
     def metadata(self) -> dict[str, Any]:
@@ -194,6 +173,8 @@ class SERModelCardData(CardData):
             "card_data": yaml.safe_dump(self.metadata(), sort_keys=False, allow_unicode=True).strip(),
             "model_name": self.model_name,
             "corpus_name": info["name"],
+            "corpus_url": info["url"],
+            "corpus_citation": info["citation"],
             "languages": info["languages"],
             "synthetic": self.corpus == "synthetic",
             "labels": list(self.labels),

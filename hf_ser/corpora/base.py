@@ -520,6 +520,9 @@ class CorpusBuilder:
     download_help: ClassVar[str] = ""
     license: ClassVar[str] = ""
     citation: ClassVar[str] = ""
+    # What a model card says about the corpus: display title and the Hub licence id of its metadata.
+    title: ClassVar[str] = ""
+    hub_license: ClassVar[str] = "other"
     extensions: ClassVar[tuple[str, ...]] = (".wav",)
     requires_data_dir: ClassVar[bool] = True
     # True when default_class_names reads the label set off the files found (folder): a class all of whose

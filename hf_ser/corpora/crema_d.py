@@ -72,6 +72,8 @@ class CremaDBuilder(CorpusBuilder):
         "clone (or its AudioWAV/ folder) as data_dir. Licence: Open Database License."
     )
     license = "ODbL 1.0"
+    hub_license = "odbl"
+    title = "CREMA-D"
     citation = (
         "H. Cao, D. G. Cooper, M. K. Keutmann, R. C. Gur, A. Nenkova, R. Verma: CREMA-D: Crowd-sourced "
         "Emotional Multimodal Actors Dataset. IEEE Trans. Affective Computing 5(4), 2014."

@@ -60,6 +60,7 @@ class FolderBuilder(CorpusBuilder):
     extensions = AUDIO_EXTENSIONS
     classes_from_files = True
     homepage = "(your own data)"
+    title = "your own corpus (folder)"
     download_help = (
         "Pass a folder of <label>/<file> (optionally <label>/<speaker>/<file>) or a path,label[,speaker] CSV."
     )

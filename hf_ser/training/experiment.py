@@ -362,6 +362,7 @@ class Experiment:
 
     def _card_data(self, model, dd):
         from ..model_card import SERModelCardData, hardware, model_summary
+
         data_args, training_args = self.args.data, self.training_args
         if self.protocol.fixed_splits is not None and not self.args.protocol.test_corpus:
             details = (
@@ -380,8 +381,7 @@ class Experiment:
         encoder = config.frontend == "encoder"
         return SERModelCardData(
             model_name=training_args.hub_model_id or os.path.basename(os.path.normpath(self.output_dir)),
-            corpus=data_args.corpus if not self.args.protocol.test_corpus else self.args.protocol.test_corpus,
-            training_corpora=data_args.corpus,
+            corpus=data_args.corpus,
             labels=self.labels,
             metrics={},
             repo_id=training_args.hub_model_id,

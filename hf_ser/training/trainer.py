@@ -25,7 +25,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from torch.utils.data import Sampler
 from transformers import Trainer, TrainerCallback
 
-from ..audio import decode_audio_field
+from ..audio import DEFAULT_SAMPLING_RATE, decode_audio_field
 from ..features.augment import SPEED_COLUMN, WaveformAugmenter, change_speed
 
 logger = logging.getLogger(__name__)
@@ -194,7 +194,7 @@ class SERDataCollator:
     """
 
     feature_extractor: Any
-    sampling_rate: int = 16000
+    sampling_rate: int = DEFAULT_SAMPLING_RATE
     training: bool = False
     max_duration_seconds: float | None = None
     augmenter: WaveformAugmenter | None = None

@@ -181,7 +181,11 @@ def test_a_saved_model_brings_its_own_config_so_model_keys_and_sampling_rate_can
         ({"test_size": 0.2, "validation_size": 0.1}, "cv", ["test_size", "validation_size"]),
         ({"num_folds": 3, "write_fold_cards": True}, "train", ["num_folds", "write_fold_cards"]),
         ({"push_to_hub": False, "resume_from_checkpoint": "true"}, "cv", ["push_to_hub", "resume_from_checkpoint"]),
-        ({"test_corpus": "synthetic", "num_validation_speakers": 2, "test_size": 0.3}, "cv", ["num_validation_speakers", "test_size"]),
+        (
+            {"test_corpus": "synthetic", "num_validation_speakers": 2, "test_size": 0.3},
+            "cv",
+            ["num_validation_speakers", "test_size"],
+        ),
         ({"test_size": 0.3, "num_folds": 4}, "cv", ["test_size"]),
     ],
 )

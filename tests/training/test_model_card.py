@@ -26,7 +26,7 @@ PATTERN = [
     r"^\s+value: 0\.7345$",
     r"^---$",
     r"^# ravdess-mfcc-cnn$",
-    r"\*\*RAVDESS \(speech\)\*\*",
+    r"\*\*\[RAVDESS \(speech\)\]\(https://zenodo\.org/records/1188976\)\*\*",
     r"^- \*\*Model:\*\* 40 MFCC → cnn head$",
     r"^- \*\*Parameters:\*\* 12,345 \(12,345 trained\)$",
     r"^Protocol: \*\*speaker-independent train/validation/test split\*\*",
@@ -48,6 +48,8 @@ PATTERN = [
     r"^\| head_channels \| 64, 128 \|$",
     r"^Training took 42\.0 s on 1 CPU process\.$",
     r"^- transformers ",
+    r"^### Corpus citation$",
+    r"Livingstone",
 ]
 
 
