@@ -291,6 +291,37 @@ ModelArguments = dataclasses.make_dataclass(
 )
 
 
+_SPECTRAL = ("mfcc", "logmel", "functionals")
+# Model keys that only one front end or head reads: set for another one, they change nothing.
+_USED_BY = {
+    **{key: ("frontend", ("mfcc",)) for key in ("n_mfcc",)},
+    **{key: ("frontend", ("mfcc", "logmel")) for key in ("n_mels", "f_min", "f_max", "deltas")},
+    **{key: ("frontend", _SPECTRAL) for key in ("n_fft", "win_length_ms", "hop_length_ms")},
+    **{key: ("frontend", ("functionals",)) for key in FIELD_HELP if key.startswith("functionals_")},
+    **{
+        key: ("frontend", ("encoder",))
+        for key in ("layer_combination", "encoder_layers", "encoder_pooling", "freeze_encoder")
+        + ("freeze_feature_encoder", "whisper_input", "whisper_pad_seconds")
+    },
+    **{
+        key: ("head", ("cnn", "cnn_lstm", "parallel"))
+        for key in ("head_channels", "head_kernel_sizes", "head_pool_size")
+    },
+    "bidirectional": ("head", ("lstm", "cnn_lstm")),
+    **{key: ("head", ("mlp",)) for key in ("head_norm", "head_activation")},
+}
+
+
+def unused_model_keys(config: SERConfig, model_args: Any) -> list[str]:
+    """A warning, naming the key, for each model key the recipe sets that this front end or head never reads."""
+    notes = []
+    for key, (part, users) in _USED_BY.items():
+        chosen = getattr(config, part)
+        if getattr(model_args, key, None) is not None and chosen not in users:
+            notes.append(f"{key}={getattr(model_args, key)!r} does not apply to {part}={chosen!r} and is not used")
+    return notes
+
+
 def model_config(data_args: Any, model_args: Any, **labels: Any) -> SERConfig:
     """The SERConfig of a new model for this recipe (this is where model keys are validated, once)."""
     config = SERConfig(

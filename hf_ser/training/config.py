@@ -312,19 +312,22 @@ def build_arguments(config: dict[str, Any], command: str = "train") -> RunArgume
     ``__post_init__``, the model keys by SERConfig, the corpora and classes, the keys the command cannot use."""
     from transformers import HfArgumentParser
 
-    from .arguments import model_config
+    from .arguments import model_config, unused_model_keys
     from .protocol import check_corpora, check_protocol_keys
 
     data, model, training, protocol = HfArgumentParser(argument_classes()).parse_dict(
         dict(config), allow_extra_keys=False
     )
     args = RunArguments(data, model, training, protocol, dict(config), command)
+    notes = []
     if model.model_name_or_path:
         _check_saved_model(args)
     else:
-        data.sampling_rate = model_config(data, model).sampling_rate  # raises ValueError naming the field
+        resolved = model_config(data, model)  # raises ValueError naming the field
+        data.sampling_rate = resolved.sampling_rate
+        notes = unused_model_keys(resolved, model)
     check_corpora(data, protocol)
-    args.notes = check_protocol_keys(config, command, data, protocol)
+    args.notes = check_protocol_keys(config, command, data, protocol) + notes
     return args
 
 

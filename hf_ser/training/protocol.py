@@ -72,10 +72,10 @@ def check_protocol_keys(config: dict[str, Any], command: str, data_args: Any, pr
             f"{{{', '.join(f'{n}: DIR' for n in names)}}}"
         )
     notes = []
-    for key in config:
-        if not applies(key, command, cross_corpus):
+    for key, value in config.items():
+        if value not in (None, False) and not applies(key, command, cross_corpus):  # null/false asks for nothing
             protocol = "cross-corpus" if cross_corpus else "speaker split" if command == TRAIN else "speaker folds"
-            notes.append(f"{key}={config[key]!r} does not apply to `hf-ser {command}` ({protocol}) and is not used")
+            notes.append(f"{key}={value!r} does not apply to `hf-ser {command}` ({protocol}) and is not used")
     return notes
 
 

@@ -180,7 +180,8 @@ def test_a_saved_model_brings_its_own_config_so_model_keys_and_sampling_rate_can
     [
         ({"test_size": 0.2, "validation_size": 0.1}, "cv", ["test_size", "validation_size"]),
         ({"num_folds": 3, "write_fold_cards": True}, "train", ["num_folds", "write_fold_cards"]),
-        ({"push_to_hub": False, "resume_from_checkpoint": "true"}, "cv", ["push_to_hub", "resume_from_checkpoint"]),
+        ({"push_to_hub": True, "resume_from_checkpoint": "true"}, "cv", ["push_to_hub", "resume_from_checkpoint"]),
+        ({"push_to_hub": False, "num_folds": None}, "cv", []),  # null / false asks for nothing: no warning
         (
             {"test_corpus": "synthetic", "num_validation_speakers": 2, "test_size": 0.3},
             "cv",
@@ -206,3 +207,10 @@ def test_impossible_values_are_refused_before_any_audio_is_read(tmp_path):
         build_arguments({**base, "corpus": "emodb+ravdess", "classes": "4class"})
     with pytest.raises(ValueError, match="speaker_normalization"):
         build_arguments({**base, "corpus": "synthetic", "speaker_normalization": "speaker_z"}, "train")
+
+
+def test_model_keys_the_chosen_front_end_or_head_never_reads_are_named_in_a_warning(tmp_path):
+    config = {"corpus": "synthetic", "output_dir": str(tmp_path), "frontend": "logmel", "n_mfcc": 20, "head": "lstm"}
+    notes = build_arguments({**config, "head_channels": [8], "bidirectional": False}).notes
+    assert [n.split("=")[0] for n in notes] == ["n_mfcc", "head_channels"]
+    assert "does not apply to frontend='logmel'" in notes[0] and "does not apply to head='lstm'" in notes[1]
