@@ -287,7 +287,7 @@ def sample_size_warnings(report: dict[str, Any]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     """``hf-ser evaluate``: returns 0 and prints the report's headline as one line (2: no such model)."""
-    from .inference import ModelNotFoundError, resolve_model_source
+    from .hub import ModelNotFoundError, resolve_model_source
 
     args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
     try:
@@ -305,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
 def _evaluate(args: argparse.Namespace, output_dir: str) -> int:
     from .corpora import load_corpus
     from .corpora.splits import SPLIT_SEED, TEST_SIZE, VALIDATION_SIZE
-    from .inference import load_model
+    from .hub import load_model
 
     try:
         model, feature_extractor = load_model(args.model, trust_remote_code=args.trust_remote_code)

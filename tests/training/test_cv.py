@@ -166,6 +166,14 @@ def test_cross_corpus_synthetic_to_folder(tmp_path: Path):
     assert all(s.startswith("folder_") for s in r["folds"][0]["test_speakers"])
     assert r["labels"] == ["neutral", "happiness", "sadness", "anger"]
     assert os.path.exists(tmp_path / "out" / cv.CONFUSION_PNG)
+    # the same recipe through hf-ser train: the protocol's one fold, one saved model tested on the other corpus
+    from hf_ser.training import run
+
+    argv[argv.index("--output_dir") + 1] = str(tmp_path / "model")
+    assert run.main(argv) == 0
+    results = json.loads((tmp_path / "model" / "test_results.json").read_text())
+    assert results["protocol"] == r["protocol"] and results["test_num_samples"] == n_test
+    assert results["test_confusion_matrix"] == r["confusion_matrix"]  # the same model as the one CV fold
 
 
 def test_train_and_cv_accept_the_same_recipe_joining_two_corpora(tmp_path: Path):
