@@ -104,7 +104,8 @@ class DataArguments:
         default=None,
         metadata={
             "help": "Extra options for the corpus builder, e.g. {num_speakers: 6, utterances_per_emotion: 4} for "
-            "synthetic. A YAML mapping, or a JSON object on the command line."
+            "synthetic. A YAML mapping, or a JSON object on the command line; with several corpora (a+b), a "
+            "mapping by corpus name gives each its own ({synthetic: {num_speakers: 6}, folder: {...}})."
         },
     )
     max_duration_seconds: float | None = field(

@@ -106,10 +106,19 @@ def _shared_classes(names: list[str]) -> tuple[str, ...]:
     return resolve_classes(sorted(shared))
 
 
+def builder_options(name: str, names: list[str], options: dict[str, Any]) -> dict[str, Any]:
+    """``corpus_options`` for one corpus: with several (``a+b``) a mapping by corpus name gives each its own,
+    else every corpus gets the same."""
+    if len(names) > 1 and options and set(options) <= set(names):
+        return dict(options.get(name) or {})
+    return dict(options)
+
+
 def load_clips(names: list[str], data_args: Any, protocol_args: Any, classes: Any, options: dict | None = None):
     """Every clip of the corpora ``names`` as one ``datasets.Dataset`` (speaker ids are corpus-prefixed)."""
     import datasets
 
+    options = data_args.corpus_options if options is None else options
     parts = []
     for name in names:
         data_dir = protocol_args.data_dirs.get(name)
@@ -122,7 +131,7 @@ def load_clips(names: list[str], data_args: Any, protocol_args: Any, classes: An
             data_dir,
             sampling_rate=data_args.sampling_rate,
             classes=classes,
-            **dict(options if options is not None else data_args.corpus_options),
+            **builder_options(name, names, options),
         )
         parts.append(ds)
     return parts[0] if len(parts) == 1 else datasets.concatenate_datasets(parts)

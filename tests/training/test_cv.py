@@ -185,6 +185,7 @@ def test_train_and_cv_accept_the_same_recipe_joining_two_corpora(tmp_path: Path)
     _write_folder_corpus(tmp_path / "folder")
     joined = {"corpus": "synthetic+folder", "data_dirs": _json.dumps({"folder": str(tmp_path / "folder")})}
     joined["classes"] = "4class"
+    joined["corpus_options"] = _json.dumps({"synthetic": {"num_speakers": NUM_SPEAKERS, "utterances_per_emotion": 2}})
     assert run.main(tiny_argv(tmp_path, out="train", **joined)) == 0
     results = json.loads((tmp_path / "train" / "test_results.json").read_text())
     speakers = [s for split in results["speakers"].values() for s in split]
