@@ -212,6 +212,9 @@ class _ModelArgumentsChecks:
     def __post_init__(self) -> None:
         self.encoder_config = maybe_json(self.encoder_config, "encoder_config")
         if self.model_name_or_path:
+            from ..hub import resolve_model_source
+
+            self.model_name_or_path = resolve_model_source(self.model_name_or_path)  # a typo fails first, named
             ignored = [name for name in ("do_normalize", *config_keys()) if getattr(self, name) is not None]
             if ignored:
                 raise ValueError(

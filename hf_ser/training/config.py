@@ -332,13 +332,11 @@ def build_arguments(config: dict[str, Any], command: str = "train") -> RunArgume
 
 
 def _check_saved_model(args: RunArguments) -> None:
-    """A mistyped model folder fails at once, naming it; its sampling rate is the data's (a different
-    ``sampling_rate`` in the recipe cannot apply)."""
-    from ..hub import resolve_model_source
+    """The saved model's sampling rate is the data's (a different ``sampling_rate`` in the recipe cannot apply);
+    a mistyped model folder has failed already, naming it (``ModelArguments``)."""
+    from transformers import AutoFeatureExtractor
 
     model = args.model
-    model.model_name_or_path = resolve_model_source(model.model_name_or_path)
-    from transformers import AutoFeatureExtractor
 
     rate = AutoFeatureExtractor.from_pretrained(model.model_name_or_path).sampling_rate
     if args.data.sampling_rate not in (None, rate):
