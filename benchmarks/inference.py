@@ -24,12 +24,13 @@ def save_recipe_model(recipe: Path, labels: list[str], out: str) -> str:
     """The recipe's model with fresh random weights, saved as training would save it."""
     import torch
 
-    from hf_ser.training.config import build_arguments, load_config
-    from hf_ser.training.run import build_model, model_summary
+    from hf_ser.model_card import model_summary
+    from hf_ser.training.config import parse_arguments
+    from hf_ser.training.experiment import build_model
 
-    _, model_args, _ = build_arguments(load_config([str(recipe), "--data_dir", str(EMODB)]))
+    args = parse_arguments([str(recipe), "--data_dir", str(EMODB)])
     torch.manual_seed(0)
-    model, fe = build_model(model_args, labels, 16000)
+    model, fe = build_model(args, labels)
     model.save_pretrained(out)
     fe.save_pretrained(out)
     return model_summary(model.config)

@@ -95,16 +95,17 @@ def loader_vs_step(dataset_dir: Path, batches: int) -> dict[str, float]:
     import torch
 
     from hf_ser.features.augment import WaveformAugmenter
-    from hf_ser.training.config import build_arguments, load_config
-    from hf_ser.training.run import build_model
+    from hf_ser.training.config import parse_arguments
+    from hf_ser.training.experiment import build_model
     from hf_ser.training.trainer import EpochSeededDataset, SERDataCollator
 
     recipe = ROOT / "recipes" / "emodb" / "mfcc_cnn.yaml"
-    data_args, model_args, training_args = build_arguments(load_config([str(recipe), "--data_dir", str(EMODB)]))
+    args = parse_arguments([str(recipe), "--data_dir", str(EMODB)])
+    data_args, training_args = args.data, args.training
     train = datasets.load_from_disk(str(dataset_dir))["train"]
     labels = list(train.features["emotion"].names)
     torch.manual_seed(0)
-    model, fe = build_model(model_args, labels, data_args.sampling_rate)
+    model, fe = build_model(args, labels)
     bs = training_args.per_device_train_batch_size
     n = min(len(train), batches * bs)
     rates = {}

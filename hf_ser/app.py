@@ -145,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from transformers.utils import logging as hf_logging
 
-    from hf_ser.inference import ModelNotFoundError, SERPredictor
+    from hf_ser.hub import ModelNotFoundError
+    from hf_ser.inference import SERPredictor
 
     hf_logging.set_verbosity_error()  # no weight-loading progress bars on the console
     hf_logging.disable_progress_bar()

@@ -83,7 +83,7 @@ def build_report(
     """Overall metrics (UAR, WA, macro-F1, per-class recall, confusion matrix) and a per-speaker table."""
     import numpy as np
 
-    from .training.metrics import classification_metrics
+    from .metrics import classification_metrics
 
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     report = classification_metrics(y_true, y_pred, labels)
@@ -289,7 +289,7 @@ def sample_size_warnings(report: dict[str, Any]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     """``hf-ser evaluate``: returns 0 and prints the report's headline as one line (2: no such model)."""
-    from .inference import ModelNotFoundError, resolve_model_source
+    from .hub import ModelNotFoundError, resolve_model_source
 
     args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
     try:
@@ -306,7 +306,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _evaluate(args: argparse.Namespace, output_dir: str) -> int:
     from .corpora import load_corpus
-    from .inference import load_model
+    from .corpora.splits import SPLIT_SEED, TEST_SIZE, VALIDATION_SIZE
+    from .hub import load_model
 
     try:
         model, feature_extractor = load_model(args.model, trust_remote_code=args.trust_remote_code)
@@ -317,7 +318,7 @@ def _evaluate(args: argparse.Namespace, output_dir: str) -> int:
     # The split the model was trained with (train_config.yaml next to it), so "test" means its test speakers.
     trained = _training_config(args.model) if os.path.isdir(args.model) else {}
     same_corpus = trained.get("corpus") == args.corpus
-    split_defaults = {"split_seed": 42, "test_size": 0.2, "validation_size": 0.1}
+    split_defaults = {"split_seed": SPLIT_SEED, "test_size": TEST_SIZE, "validation_size": VALIDATION_SIZE}
     for key, default in split_defaults.items():
         if getattr(args, key) is None:
             setattr(args, key, trained.get(key, default) if same_corpus else default)

@@ -1,7 +1,9 @@
-"""Upload a saved model folder to the Hugging Face Hub: ``hf-ser push MODEL --hub_model_id USER/NAME``.
+"""Where models come from and go to: ``hf-ser push MODEL --hub_model_id USER/NAME`` uploads a saved folder.
 
-One upload path for ``hf-ser push`` and for training's ``push_to_hub``: the weights, config, feature extractor
-config, the model's own code (``auto_map``), the model card and results — never checkpoints or optimizer state.
+A saved folder or Hub id is resolved and loaded here (for inference, evaluation, export and training), and one
+upload path serves ``hf-ser push``, training's ``push_to_hub`` and ``SERForAudioClassification.push_to_hub``: the
+weights, config, feature extractor config, the model's own code (``auto_map``), the model card and results, never
+checkpoints or optimizer state.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import Any
 
 # What a trained output folder may hold that is not the model: resumable checkpoints, TensorBoard runs, pickles.
 IGNORE_PATTERNS = [
@@ -21,6 +24,79 @@ IGNORE_PATTERNS = [
     "*.partial",
 ]
 REQUIRED_FILES = ("config.json",)
+CONFIG_NAME = REQUIRED_FILES[0]
+
+
+class ModelNotFoundError(FileNotFoundError):
+    """A model that is neither a saved model folder nor (when the Hub can be reached) a Hub id."""
+
+
+def _hub_offline() -> bool:
+    from huggingface_hub import constants
+
+    flag = os.environ.get("HF_HUB_OFFLINE", "").strip().upper() in {"1", "ON", "YES", "TRUE"}
+    return bool(constants.HF_HUB_OFFLINE) or flag
+
+
+def resolve_model_source(name_or_path: str | os.PathLike) -> str:
+    """A saved model folder, or a Hub id; a path that looks local (or any name while the Hub is offline) that is
+    not a model folder raises :class:`ModelNotFoundError` at once instead of going to the Hub and its retries."""
+    name = os.path.expanduser(os.fspath(name_or_path))
+    if os.path.isdir(name):
+        if not os.path.isfile(os.path.join(name, CONFIG_NAME)):
+            raise ModelNotFoundError(f"{name}: a folder, but not a saved model (no {CONFIG_NAME} in it)")
+        return name
+    first = name.split("/", 1)[0]
+    looks_local = (
+        os.path.isabs(name)
+        or name.startswith((".", "~"))
+        or name.count("/") > 1
+        or os.path.exists(name)
+        or (name.count("/") == 1 and os.path.isdir(first))
+        or os.sep != "/"
+        and os.sep in name
+    )
+    if looks_local:
+        raise ModelNotFoundError(f"no such model folder: {name}")
+    if _hub_offline():
+        from huggingface_hub import try_to_load_from_cache
+
+        if isinstance(try_to_load_from_cache(name, CONFIG_NAME), str):
+            return name  # downloaded before: transformers loads it from the local Hub cache
+        raise ModelNotFoundError(f"no such model folder: {name} (and the Hub is offline, HF_HUB_OFFLINE=1)")
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    try:
+        validate_repo_id(name)
+    except HFValidationError as e:
+        raise ModelNotFoundError(f"no such model folder: {name} (nor a valid Hub id: {e})") from e
+    return name
+
+
+def load_model(
+    name_or_path: str | os.PathLike, *, trust_remote_code: bool = False, device: str | None = None
+) -> tuple[Any, Any]:
+    """(model in eval mode, feature extractor) of a saved hf-ser model or any transformers audio classifier.
+
+    Weights are read from safetensors only (a pickled ``pytorch_model.bin`` can run code when loaded, so it is
+    refused with an explanation); remote code runs only with ``trust_remote_code=True``.
+    """
+    from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
+
+    import hf_ser.modeling  # noqa: F401  (registers the Auto classes)
+
+    from .safe_loading import refuse_pickle_weights
+
+    source = resolve_model_source(name_or_path)
+    refuse_pickle_weights(source)
+    model = AutoModelForAudioClassification.from_pretrained(
+        source, trust_remote_code=trust_remote_code, use_safetensors=True
+    )
+    feature_extractor = AutoFeatureExtractor.from_pretrained(source, trust_remote_code=trust_remote_code)
+    model.eval()
+    if device is not None:
+        model.to(device)
+    return model, feature_extractor
 
 
 def check_model_folder(folder: str) -> None:

@@ -14,83 +14,12 @@ from typing import Any, Protocol
 import numpy as np
 
 from .audio import DEFAULT_MIN_SAMPLES, AudioDecodeError, audio_duration, load_audio, speech_fraction, stream_audio
-from .safe_loading import refuse_pickle_weights
+from .hub import load_model, resolve_model_source
 from .timeline import SMOOTHINGS, Timeline, build_segments, sliding_windows, trim_to_speech, window_labels
 
 # Energy VAD: a 25 ms frame is speech at or above this level (dBFS, DC removed); -50 dBFS is an RMS of 0.003,
 # well under quiet speech (a speaker recorded 20 dB low sits near -40 dBFS) and above digital silence and hiss.
 DEFAULT_VAD_THRESHOLD_DB = -50.0
-CONFIG_NAME = "config.json"
-
-
-class ModelNotFoundError(FileNotFoundError):
-    """A model that is neither a saved model folder nor (when the Hub can be reached) a Hub id."""
-
-
-def _hub_offline() -> bool:
-    from huggingface_hub import constants
-
-    flag = os.environ.get("HF_HUB_OFFLINE", "").strip().upper() in {"1", "ON", "YES", "TRUE"}
-    return bool(constants.HF_HUB_OFFLINE) or flag
-
-
-def resolve_model_source(name_or_path: str | os.PathLike) -> str:
-    """A saved model folder, or a Hub id; a path that looks local (or any name while the Hub is offline) that is
-    not a model folder raises :class:`ModelNotFoundError` at once instead of going to the Hub and its retries."""
-    name = os.path.expanduser(os.fspath(name_or_path))
-    if os.path.isdir(name):
-        if not os.path.isfile(os.path.join(name, CONFIG_NAME)):
-            raise ModelNotFoundError(f"{name}: a folder, but not a saved model (no {CONFIG_NAME} in it)")
-        return name
-    first = name.split("/", 1)[0]
-    looks_local = (
-        os.path.isabs(name)
-        or name.startswith((".", "~"))
-        or name.count("/") > 1
-        or os.path.exists(name)
-        or (name.count("/") == 1 and os.path.isdir(first))
-        or os.sep != "/"
-        and os.sep in name
-    )
-    if looks_local:
-        raise ModelNotFoundError(f"no such model folder: {name}")
-    if _hub_offline():
-        from huggingface_hub import try_to_load_from_cache
-
-        if isinstance(try_to_load_from_cache(name, CONFIG_NAME), str):
-            return name  # downloaded before: transformers loads it from the local Hub cache
-        raise ModelNotFoundError(f"no such model folder: {name} (and the Hub is offline, HF_HUB_OFFLINE=1)")
-    from huggingface_hub.utils import HFValidationError, validate_repo_id
-
-    try:
-        validate_repo_id(name)
-    except HFValidationError as e:
-        raise ModelNotFoundError(f"no such model folder: {name} (nor a valid Hub id: {e})") from e
-    return name
-
-
-def load_model(
-    name_or_path: str | os.PathLike, *, trust_remote_code: bool = False, device: str | None = None
-) -> tuple[Any, Any]:
-    """(model in eval mode, feature extractor) of a saved hf-ser model or any transformers audio classifier.
-
-    Weights are read from safetensors only (a pickled ``pytorch_model.bin`` can run code when loaded, so it is
-    refused with an explanation); remote code runs only with ``trust_remote_code=True``.
-    """
-    from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
-
-    import hf_ser.modeling  # noqa: F401  (registers the Auto classes)
-
-    source = resolve_model_source(name_or_path)
-    refuse_pickle_weights(source)
-    model = AutoModelForAudioClassification.from_pretrained(
-        source, trust_remote_code=trust_remote_code, use_safetensors=True
-    )
-    feature_extractor = AutoFeatureExtractor.from_pretrained(source, trust_remote_code=trust_remote_code)
-    model.eval()
-    if device is not None:
-        model.to(device)
-    return model, feature_extractor
 
 
 # ------------------------------------------------------------------------------------------ runners

@@ -5,6 +5,11 @@ The template is ``hf_ser/templates/model_card.md`` (shipped inside the package;
 holds what a card says — corpus, protocol and split, metrics, confusion matrix, hyperparameters,
 versions — and renders the Hub metadata (``model-index`` included) as the card's YAML header, so
 the Hub shows the test UAR/WA/F1 as evaluation results.
+
+The card travels with the model, as setfit's does: training attaches a :class:`SERModelCardData` to the
+model (``model.card_data``) and :class:`ModelCardCallback` fills it as training goes (hyperparameters,
+validation UAR, test metrics); ``SERForAudioClassification.save_pretrained`` writes it as ``README.md``, so
+``trainer.save_model``, a user's own ``save_pretrained`` and ``push_to_hub`` all carry it.
 """
 
 from __future__ import annotations
@@ -18,8 +23,10 @@ from typing import Any
 
 import jinja2
 import yaml
+from huggingface_hub import CardData, ModelCard
+from transformers import TrainerCallback
 
-from .files import write_text_atomic
+from .audio import DEFAULT_SAMPLING_RATE
 
 TEMPLATE_NAME = "model_card.md"
 
@@ -33,55 +40,36 @@ def is_hub_id(name: str) -> bool:
     return bool(re.fullmatch(r"[\w.-]+/[\w.-]+", name)) and not os.path.exists(name)
 
 
-# What the card says about each corpus: display name, language(s), licence (Hub metadata), link.
-CORPUS_INFO: dict[str, dict[str, Any]] = {
-    "emodb": {
-        "name": "EMO-DB (Berlin Database of Emotional Speech)",
-        "languages": ["de"],
-        "license": "other",
-        "url": "http://emodb.bilderbar.info/",
-    },
-    "ravdess": {
-        "name": "RAVDESS (speech)",
-        "languages": ["en"],
-        "license": "cc-by-nc-sa-4.0",
-        "url": "https://zenodo.org/records/1188976",
-    },
-    "tess": {
-        "name": "TESS (Toronto Emotional Speech Set)",
-        "languages": ["en"],
-        "license": "cc-by-nc-nd-4.0",
-        "url": "https://borealisdata.ca/dataverse/toronto",
-    },
-    "crema_d": {
-        "name": "CREMA-D",
-        "languages": ["en"],
-        "license": "odbl",
-        "url": "https://github.com/CheyneyComputerScience/CREMA-D",
-    },
-    "savee": {
-        "name": "SAVEE (Surrey Audio-Visual Expressed Emotion)",
-        "languages": ["en"],
-        "license": "other",
-        "url": "http://kahlan.eps.surrey.ac.uk/savee/",
-    },
-    "synthetic": {
-        "name": "the hf-ser synthetic corpus (generated, no real speech)",
-        "languages": [],
-        "license": "apache-2.0",
-        "url": None,
-    },
-}
+def corpus_info(name: str) -> dict[str, Any]:
+    """What the card says about a corpus, from its builder's own metadata (display title, languages, Hub
+    licence id, homepage, citation); a name no builder knows is shown as given."""
+    from .corpora import builder_class
+
+    try:
+        builder = builder_class(name)
+    except (KeyError, ValueError):
+        return {"name": name, "languages": [], "license": "other", "url": None, "citation": ""}
+    homepage = builder.homepage if builder.homepage.startswith("http") else None
+    languages = [builder.language] if builder.language else []
+    title = builder.title or name
+    return {
+        "name": title,
+        "languages": languages,
+        "license": builder.hub_license,
+        "url": homepage,
+        "citation": builder.citation,
+    }
 
 
 @dataclass
-class SERModelCardData:
-    """Everything a hf-ser model card shows; filled from a training run by ``hf_ser.training.run``."""
+class SERModelCardData(CardData):
+    """Everything a hf-ser model card shows (a ``huggingface_hub`` ``CardData``: :meth:`to_dict` is the Hub
+    metadata); filled during training by :class:`ModelCardCallback` and :meth:`set_results`."""
 
     model_name: str
     corpus: str
     labels: list[str]
-    metrics: dict[str, Any]
+    metrics: dict[str, Any] = field(default_factory=dict)
     repo_id: str | None = None
     protocol: str = "speaker-independent train/validation/test split"
     protocol_details: str = (
@@ -96,18 +84,45 @@ class SERModelCardData:
     base_model_type: str | None = None
     num_parameters: int | str = ""
     num_trainable_parameters: int | str | None = None
-    sampling_rate: int = 16000
+    sampling_rate: int = DEFAULT_SAMPLING_RATE
     hyperparameters: dict[str, Any] = field(default_factory=dict)
     command: str = "hf-ser train CONFIG.yaml"
     train_runtime: float | None = None
     hardware: str | None = None
-    versions: dict[str, str] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=lambda: framework_versions())
     license: str | None = None
     tags: list[str] = field(default_factory=lambda: ["audio-classification", "speech-emotion-recognition", "hf-ser"])
+    # Data keys of the recipe that shape training beside the TrainingArguments (shown with the hyperparameters).
+    recipe: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.metadata()
+
+    def set_results(self, results: dict[str, Any]) -> None:
+        """The test results of the run (``test_results.json``'s keys)."""
+        self.metrics = dict(results)
+        self.validation_uar = results.get("validation_uar")
+        self.train_runtime = results.get("train_runtime")
+
+    def to_model_card(self) -> ModelCard | None:
+        """The card, once the model has been tested (a checkpoint saved mid-training gets none: a card states
+        test results)."""
+        return ModelCard(render_model_card(self)) if "test_uar" in self.metrics else None
 
     @property
     def corpus_info(self) -> dict[str, Any]:
-        return CORPUS_INFO.get(self.corpus, {"name": self.corpus, "languages": [], "license": "other", "url": None})
+        """Display name, languages, licence, link and citation of the (test) corpus; ``a+b`` joins several."""
+        parts = [corpus_info(n) for n in self.corpus.split("+")]
+        if len(parts) == 1:
+            return parts[0]
+        licenses = {p["license"] for p in parts}
+        return {
+            "name": " + ".join(p["name"] for p in parts),
+            "languages": sorted({lang for p in parts for lang in p["languages"]}),
+            "license": licenses.pop() if len(licenses) == 1 else "other",
+            "url": None,
+            "citation": "\n\n".join(p["citation"] for p in parts if p["citation"]),
+        }
 
     def metadata(self) -> dict[str, Any]:
         """Hub YAML metadata with a ``model-index`` entry holding the test metrics."""
@@ -158,6 +173,8 @@ class SERModelCardData:
             "card_data": yaml.safe_dump(self.metadata(), sort_keys=False, allow_unicode=True).strip(),
             "model_name": self.model_name,
             "corpus_name": info["name"],
+            "corpus_url": info["url"],
+            "corpus_citation": info["citation"],
             "languages": info["languages"],
             "synthetic": self.corpus == "synthetic",
             "labels": list(self.labels),
@@ -217,10 +234,98 @@ def render_model_card(data: SERModelCardData, template: str | None = None) -> st
     return env.from_string(template if template is not None else load_template()).render(**data.template_context())
 
 
-def write_model_card(data: SERModelCardData, output_dir: str) -> str:
-    """Render the card to ``output_dir/README.md`` and return its path."""
-    path = os.path.join(output_dir, "README.md")
-    return write_text_atomic(path, render_model_card(data))
+# TrainingArguments shown in the card's hyperparameter table.
+HYPERPARAMETER_KEYS = (
+    "learning_rate",
+    "per_device_train_batch_size",
+    "gradient_accumulation_steps",
+    "num_train_epochs",
+    "max_steps",
+    "weight_decay",
+    "warmup_steps",
+    "lr_scheduler_type",
+    "label_smoothing_factor",
+    "seed",
+    "class_weighting",
+    "balanced_sampling",
+    "early_stopping_patience",
+)
+
+
+def hyperparameters(args: Any, recipe: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The card's hyperparameter table from the TrainingArguments (and the recipe's data keys)."""
+    hyper = {}
+    for key in HYPERPARAMETER_KEYS:
+        value = getattr(getattr(args, key, None), "value", getattr(args, key, None))
+        if key == "warmup_steps":  # transformers reads a value below 1 as a fraction of the training steps
+            key, value = "warmup", f"{value:g} of the training steps" if 0 < value < 1 else f"{int(value)} steps"
+        hyper[key] = value
+    hyper["train_batch_size (total)"] = args.per_device_train_batch_size * args.world_size
+    hyper["num_processes"] = args.world_size
+    hyper.update(recipe or {})
+    return hyper
+
+
+class ModelCardCallback(TrainerCallback):
+    """Hands the card to the model being trained and fills it: hyperparameters when training starts, the best
+    validation UAR after each evaluation. The test metrics come with :meth:`SERModelCardData.set_results`."""
+
+    def __init__(self, card_data: SERModelCardData) -> None:
+        self.card_data = card_data
+
+    def on_train_begin(self, args, state, control, model=None, **kwargs):
+        self.card_data.hyperparameters = hyperparameters(args, self.card_data.recipe)
+        if model is not None:
+            model.card_data = self.card_data
+
+    def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+        seen = [v for v in (state.best_metric, (metrics or {}).get("eval_uar"), self.card_data.validation_uar) if v]
+        self.card_data.validation_uar = max(seen) if seen else None
+
+
+def hardware(training_args: Any) -> str:
+    """Where a run trained, for cards and results: processes and CPU cores or GPU model."""
+    import socket
+
+    import torch
+
+    n = training_args.world_size
+    if training_args.use_cpu or not torch.cuda.is_available():
+        return f"{n} CPU process{'es' if n > 1 else ''} ({os.cpu_count()} cores, {socket.gethostname()})"
+    return f"{n} × {torch.cuda.get_device_name(0)}"
+
+
+def model_summary(config: Any) -> str:
+    """One line describing the architecture, for logs, results and the model card."""
+    if config.frontend == "encoder":
+        name = config.encoder_name_or_path or f"random {config.encoder_config.get('model_type')} encoder"
+        front = f"{name} ({'frozen' if config.freeze_encoder else 'fine-tuned'})"
+        if config.whisper_input == "padded" and (config.encoder_config or {}).get("model_type") == "whisper":
+            front += f", input padded to {config.whisper_pad_seconds:g} s"
+        if config.encoder_pooling == "mean":
+            front += " → time-mean of each layer"
+        if config.layer_combination != "none":
+            front += {
+                "weighted_sum": " → weighted sum of layers",
+                "concat": " → layers concatenated",
+                "ensemble": " → one head per layer (ensemble)",
+            }[config.layer_combination]
+    elif config.frontend == "mfcc":
+        front = f"{config.n_mfcc} MFCC" + (f" + {'Δ' * 1 if config.deltas == 1 else 'Δ, ΔΔ'}" if config.deltas else "")
+    elif config.frontend == "functionals":
+        front = "utterance functionals of log-mel, MFCC and prosodic descriptors (standardised)"
+    else:
+        front = f"{config.n_mels}-band log-mel" + (f" + {config.deltas} delta order(s)" if config.deltas else "")
+    head = config.head
+    if head in ("cnn", "cnn_lstm", "parallel"):
+        head += f" (channels {list(config.head_channels)}, kernels {list(config.head_kernel_sizes)})"
+    if head == "mlp" and config.head_num_layers == 0:
+        head = "linear"
+    elif head in ("lstm", "cnn_lstm", "parallel", "mlp"):
+        head += f", hidden {config.head_hidden_size} × {config.head_num_layers}"
+    pooled = config.frontend == "functionals" or config.encoder_pooling == "mean"
+    pooling = "" if pooled else f" → {config.pooling} pooling"
+    return f"{front} → {head} head{pooling} → {config.num_labels} classes"
 
 
 def framework_versions() -> dict[str, str]:

@@ -2,47 +2,25 @@
 
 from __future__ import annotations
 
-import os
-
-import huggingface_hub
-
 from hf_ser.hub import IGNORE_PATTERNS, main
 
 
-def _fake_api(monkeypatch) -> list:
-    calls = []
-
-    class FakeApi:
-        def __init__(self, token=None):
-            calls.append(("init", token))
-
-        def create_repo(self, repo_id, private=False, exist_ok=False, **kwargs):
-            calls.append(("create_repo", repo_id, private, exist_ok))
-            return huggingface_hub.RepoUrl(f"https://huggingface.co/{repo_id}")
-
-        def upload_folder(self, repo_id, folder_path, commit_message=None, ignore_patterns=None, **kwargs):
-            calls.append(("upload_folder", repo_id, sorted(os.listdir(folder_path)), ignore_patterns))
-
-    monkeypatch.setattr(huggingface_hub, "HfApi", FakeApi)
-    return calls
-
-
-def test_push_uploads_the_model_folder_without_checkpoints(tmp_path, monkeypatch, capsys):
-    calls = _fake_api(monkeypatch)
+def test_push_uploads_the_model_folder_without_checkpoints(tmp_path, fake_hub, capsys):
+    calls = fake_hub
     for name in ("config.json", "model.safetensors", "README.md", "modeling.py"):
         (tmp_path / name).write_text("{}")
     (tmp_path / "checkpoint-4").mkdir()
     assert main([str(tmp_path), "--hub_model_id", "me/ser", "--private", "--token", "t"]) == 0
     assert [c[0] for c in calls] == ["init", "create_repo", "upload_folder"]
     assert calls[0] == ("init", "t") and calls[1] == ("create_repo", "me/ser", True, True)
-    _, repo, files, ignore = calls[2]
+    _, repo, files, ignore, _ = calls[2]
     assert repo == "me/ser" and "model.safetensors" in files and ignore == IGNORE_PATTERNS
     assert {"checkpoint-*", "checkpoint-*/**", "*.bin"} <= set(ignore)
     assert "https://huggingface.co/me/ser" in capsys.readouterr().out
 
 
-def test_push_refuses_a_folder_that_is_not_a_model(tmp_path, monkeypatch, capsys):
-    calls = _fake_api(monkeypatch)
+def test_push_refuses_a_folder_that_is_not_a_model(tmp_path, fake_hub, capsys):
+    calls = fake_hub
     (tmp_path / "config.json").write_text("{}")
     assert main([str(tmp_path), "--hub_model_id", "me/ser"]) == 2
     assert "no *.safetensors weights" in capsys.readouterr().err

@@ -19,17 +19,15 @@ sys.path.insert(0, str(Path(__file__).parent / "modeling"))
 from ser_testutils import _SSL_SMALL as TINY_SSL_ENCODER  # noqa: E402
 from ser_testutils import build_encoder, make_model  # noqa: E402
 
+from hf_ser.hub import ModelNotFoundError, load_model, resolve_model_source  # noqa: E402
 from hf_ser.inference import (  # noqa: E402
     EXIT_OK,
     EXIT_SKIPPED,
     EXIT_USAGE,
-    ModelNotFoundError,
     SERPredictor,
     TorchRunner,
     expand_inputs,
-    load_model,
     main,
-    resolve_model_source,
 )
 from hf_ser.modeling import feature_extractor_for  # noqa: E402
 

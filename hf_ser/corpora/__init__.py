@@ -15,9 +15,13 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..audio import DEFAULT_SAMPLING_RATE
 from ..labels import resolve_classes
 from .registry import BUILDERS, build_corpus, builder_class, get_builder, list_corpora
 from .splits import (
+    SPLIT_SEED,
+    TEST_SIZE,
+    VALIDATION_SIZE,
     Fold,
     assign_speakers,
     check_speaker_leak,
@@ -56,12 +60,12 @@ def load_corpus(
     name: str,
     data_dir: str | os.PathLike | None = None,
     *,
-    sampling_rate: int = 16000,
+    sampling_rate: int = DEFAULT_SAMPLING_RATE,
     classes: str | Sequence[str] | None = None,
     split: str | None = "speaker",
-    seed: int = 42,
-    test_size: float | int = 0.2,
-    validation_size: float | int = 0.1,
+    seed: int = SPLIT_SEED,
+    test_size: float | int = TEST_SIZE,
+    validation_size: float | int = VALIDATION_SIZE,
     cache_dir: str | os.PathLike | None = None,
     progress: bool = True,
     **builder_options: Any,
@@ -105,10 +109,10 @@ def combine_corpora(
     *,
     data_dirs: Mapping[str, str | os.PathLike] | None = None,
     classes: str | Sequence[str] | None = None,
-    sampling_rate: int = 16000,
-    seed: int = 42,
-    test_size: float | int = 0.2,
-    validation_size: float | int = 0.1,
+    sampling_rate: int = DEFAULT_SAMPLING_RATE,
+    seed: int = SPLIT_SEED,
+    test_size: float | int = TEST_SIZE,
+    validation_size: float | int = VALIDATION_SIZE,
     cache_dir: str | os.PathLike | None = None,
     progress: bool = True,
     builder_options: Mapping[str, Mapping[str, Any]] | None = None,

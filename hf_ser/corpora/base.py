@@ -521,6 +521,9 @@ class CorpusBuilder:
     download_help: ClassVar[str] = ""
     license: ClassVar[str] = ""
     citation: ClassVar[str] = ""
+    # What a model card says about the corpus: display title and the Hub licence id of its metadata.
+    title: ClassVar[str] = ""
+    hub_license: ClassVar[str] = "other"
     requires_data_dir: ClassVar[bool] = True
     # True when default_class_names reads the label set off the files found (folder): a class all of whose
     # files are then rejected is dropped. A corpus's documented label set stays whole.

@@ -72,6 +72,8 @@ class CremaDBuilder(CorpusBuilder):
         "clone (or its AudioWAV/ folder) as data_dir. Licence: Open Database License."
     )
     license = "ODbL 1.0"
+    hub_license = "odbl"
+    title = "CREMA-D"
     citation = (
         "H. Cao, D. G. Cooper, M. K. Keutmann, R. C. Gur, A. Nenkova, R. Verma: CREMA-D: Crowd-sourced "
         "Emotional Multimodal Actors Dataset. IEEE Trans. Affective Computing 5(4), 2014."
@@ -98,7 +100,9 @@ class CremaDBuilder(CorpusBuilder):
     def parse(self, file: SourceFile) -> Utterance:
         m = _NAME.match(file.stem)
         if not m:
-            raise SkipFile(REASON_NAME, f"{file.name!r} does not follow CREMA-D's <actor>_<sentence>_<EMO>_<level> naming")
+            raise SkipFile(
+                REASON_NAME, f"{file.name!r} does not follow CREMA-D's <actor>_<sentence>_<EMO>_<level> naming"
+            )
         emotion = CORPUS_LABEL_MAPS["crema_d"].get(m["emotion"].upper())
         if emotion is None:
             raise SkipFile(REASON_UNKNOWN_LABEL, f"unknown CREMA-D emotion code {m['emotion']!r} in {file.name!r}")

@@ -32,6 +32,8 @@ class EmoDBBuilder(CorpusBuilder):
     download_url = DOWNLOAD_URL
     download_help = "Extract download.zip and pass the folder (it holds wav/) as data_dir."
     license = "free for research use (Technische Universitaet Berlin)"
+    hub_license = "other"
+    title = "EMO-DB (Berlin Database of Emotional Speech)"
     citation = (
         "F. Burkhardt, A. Paeschke, M. Rolfes, W. Sendlmeier, B. Weiss: A Database of German Emotional "
         "Speech. Proc. Interspeech 2005, pp. 1517-1520."
@@ -40,7 +42,9 @@ class EmoDBBuilder(CorpusBuilder):
     def parse(self, file: SourceFile) -> Utterance:
         m = _NAME.match(file.stem)
         if not m:
-            raise SkipFile(REASON_NAME, f"{file.name!r} does not follow EMO-DB's <speaker><text><emotion><version> naming")
+            raise SkipFile(
+                REASON_NAME, f"{file.name!r} does not follow EMO-DB's <speaker><text><emotion><version> naming"
+            )
         code = m["emotion"]
         emotion = CORPUS_LABEL_MAPS["emodb"].get(code)
         if emotion is None:

@@ -58,6 +58,7 @@ class FolderBuilder(CorpusBuilder):
     name = "folder"
     classes_from_files = True
     homepage = "(your own data)"
+    title = "your own corpus (folder)"
     download_help = (
         "Pass a folder of <label>/<file> (optionally <label>/<speaker>/<file>) or a path,label[,speaker] CSV."
     )

@@ -42,6 +42,8 @@ class RavdessBuilder(CorpusBuilder):
         "licence CC BY-NC-SA 4.0."
     )
     license = "CC BY-NC-SA 4.0"
+    hub_license = "cc-by-nc-sa-4.0"
+    title = "RAVDESS (speech)"
     citation = (
         "S. R. Livingstone, F. A. Russo: The Ryerson Audio-Visual Database of Emotional Speech and Song "
         "(RAVDESS). PLoS ONE 13(5): e0196391, 2018."

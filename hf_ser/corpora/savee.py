@@ -41,6 +41,8 @@ class SaveeBuilder(CorpusBuilder):
         "and pass the folder holding AudioData/ (or the flattened <SPK>_<prefix><nn>.wav files) as data_dir."
     )
     license = "free for research use after registration (University of Surrey)"
+    hub_license = "other"
+    title = "SAVEE (Surrey Audio-Visual Expressed Emotion)"
     citation = "S. Haq, P. J. B. Jackson: Speaker-dependent audio-visual emotion recognition. AVSP 2009."
 
     def parse(self, file: SourceFile) -> Utterance:

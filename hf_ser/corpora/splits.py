@@ -26,6 +26,11 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SPLIT_MODES = ("speaker", "none", "random")
+# The default speaker split, everywhere one is made (corpora, recipes, hf-ser evaluate): seed, test and
+# validation fractions of the speakers.
+SPLIT_SEED = 42
+TEST_SIZE = 0.2
+VALIDATION_SIZE = 0.1
 _NUM_CANDIDATES = 256
 
 
@@ -122,7 +127,10 @@ def _select(ds: datasets.Dataset, rows_spk: list[str], speakers: set[str]) -> da
 
 
 def assign_speakers(
-    ds: datasets.Dataset, test_size: float | int = 0.2, validation_size: float | int = 0.1, seed: int = 42
+    ds: datasets.Dataset,
+    test_size: float | int = TEST_SIZE,
+    validation_size: float | int = VALIDATION_SIZE,
+    seed: int = SPLIT_SEED,
 ) -> dict[str, list[str]]:
     """Choose the speakers of each split (see the module docstring); returns ``{split: speakers}``."""
     speakers, gender, counts, _ = _speaker_table(ds)
@@ -170,7 +178,10 @@ def assign_speakers(
 
 
 def speaker_split(
-    ds: datasets.Dataset, test_size: float | int = 0.2, validation_size: float | int = 0.1, seed: int = 42
+    ds: datasets.Dataset,
+    test_size: float | int = TEST_SIZE,
+    validation_size: float | int = VALIDATION_SIZE,
+    seed: int = SPLIT_SEED,
 ) -> datasets.DatasetDict:
     """Speaker-disjoint ``train``/``validation``/``test`` (sizes: fractions of speakers, or counts).
 
@@ -194,7 +205,7 @@ def speaker_split(
 
 
 def random_split(
-    ds: datasets.Dataset, test_size: float = 0.2, validation_size: float = 0.1, seed: int = 42
+    ds: datasets.Dataset, test_size: float = TEST_SIZE, validation_size: float = VALIDATION_SIZE, seed: int = SPLIT_SEED
 ) -> datasets.DatasetDict:
     """Utterance-level split, stratified by emotion. It LEAKS SPEAKERS: for comparisons only."""
     import datasets
@@ -222,9 +233,9 @@ def split_dataset(
     ds: datasets.Dataset,
     split: str | None = "speaker",
     *,
-    seed: int = 42,
-    test_size: float | int = 0.2,
-    validation_size: float | int = 0.1,
+    seed: int = SPLIT_SEED,
+    test_size: float | int = TEST_SIZE,
+    validation_size: float | int = VALIDATION_SIZE,
 ) -> datasets.DatasetDict:
     """``"speaker"`` (default) → train/validation/test; ``"none"`` → ``{"all": ds}``; ``"random"`` (leaks)."""
     import datasets
@@ -244,7 +255,7 @@ def split_dataset(
 
 
 def speaker_folds(
-    ds: datasets.Dataset, num_folds: int | None = None, seed: int = 42, num_validation_speakers: int = 1
+    ds: datasets.Dataset, num_folds: int | None = None, seed: int = SPLIT_SEED, num_validation_speakers: int = 1
 ) -> list[Fold]:
     """Leave-one-speaker-out folds (``num_folds=None``) or ``num_folds`` gender-balanced speaker folds.
 

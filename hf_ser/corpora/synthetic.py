@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..audio import DEFAULT_SAMPLING_RATE
 from ..labels import EMOTIONS, resolve_classes
 
 logger = logging.getLogger(__name__)
@@ -371,7 +372,7 @@ def synthesize_utterance(
     emotion: str,
     index: int = 0,
     seed: int = 0,
-    sampling_rate: int = 16000,
+    sampling_rate: int = DEFAULT_SAMPLING_RATE,
     duration: float | None = None,
 ) -> np.ndarray:
     """One utterance (float32 in [-1, 1]) of speaker ``speaker`` acting ``emotion``.
@@ -392,7 +393,7 @@ def iter_synthetic_utterances(
     utterances_per_emotion: int = 6,
     emotions: str | Sequence[str] | None = None,
     seed: int = 0,
-    sampling_rate: int = 16000,
+    sampling_rate: int = DEFAULT_SAMPLING_RATE,
 ) -> Iterator[dict]:
     """Yield every utterance of a synthetic corpus, speaker by speaker, emotion by emotion.
 
@@ -435,7 +436,7 @@ def synthesize_long_recording(
     segment_seconds: tuple[float, float] = (2.0, 6.0),
     emotions: str | Sequence[str] | None = None,
     seed: int = 0,
-    sampling_rate: int = 16000,
+    sampling_rate: int = DEFAULT_SAMPLING_RATE,
     speaker: int = 0,
 ) -> tuple[np.ndarray, list[dict]]:
     """A long recording of one speaker whose emotion changes every few seconds.

@@ -44,6 +44,8 @@ class TessBuilder(CorpusBuilder):
     download_url = DOWNLOAD_URL
     download_help = "Extract the archive and pass the folder that holds the OAF_*/YAF_* folders as data_dir."
     license = "CC BY-NC-ND 4.0"
+    hub_license = "cc-by-nc-nd-4.0"
+    title = "TESS (Toronto Emotional Speech Set)"
     citation = "K. Dupuis, M. K. Pichora-Fuller: Toronto Emotional Speech Set (TESS). University of Toronto, 2010."
 
     def parse(self, file: SourceFile) -> Utterance:

@@ -438,7 +438,7 @@ def export_model(
     verbose: bool = False,
 ) -> ExportInfo:
     """Load a saved hf-ser model (folder or Hub id) and export it: :func:`export_onnx`."""
-    from hf_ser.inference import load_model
+    from hf_ser.hub import load_model
 
     model, feature_extractor = load_model(name_or_path, trust_remote_code=trust_remote_code)
     if getattr(model.config, "model_type", None) != "hf-ser":
@@ -550,7 +550,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
     from transformers.utils import logging as hf_logging
 
-    from hf_ser.inference import ModelNotFoundError
+    from hf_ser.hub import ModelNotFoundError
 
     if not args.verbose:  # no weight-loading progress bars: the command prints its own summary
         hf_logging.set_verbosity_error()

@@ -1,5 +1,5 @@
-"""Feature extraction: `SERFeatureExtractor` (raw waveform, normalised, padded, attention mask)."""
+"""Waveform-level training features: augmentation and speed perturbation (:mod:`hf_ser.features.augment`).
 
-from .extraction import SERFeatureExtractor
-
-__all__ = ["SERFeatureExtractor"]
+The feature extractor a model ships with lives with the model code it ships with:
+:class:`hf_ser.modeling.SERFeatureExtractor`.
+"""

@@ -8,8 +8,8 @@ hf-ser is not installed. LoRA helpers live in `hf_ser.modeling.lora` (imported o
 
 from transformers import AutoConfig, AutoFeatureExtractor, AutoModelForAudioClassification
 
-from ..features.extraction import SERFeatureExtractor
 from .configuration import SERConfig
+from .feature_extraction import SERFeatureExtractor
 from .modeling import SERForAudioClassification, SERPreTrainedModel
 
 AutoConfig.register(SERConfig.model_type, SERConfig, exist_ok=True)

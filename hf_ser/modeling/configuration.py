@@ -23,6 +23,80 @@ HEAD_ACTIVATIONS = ("relu", "gelu")
 FUNCTIONALS_DIM = 2714
 
 
+# One line of help per field: the recipe keys (hf-ser train --help-all) are generated from this signature.
+FIELD_HELP = {
+    "sampling_rate": "Sampling rate (Hz) the model takes; audio is resampled to it.",
+    "frontend": (
+        "Front end: mfcc, logmel, functionals (utterance-level statistics of log-mel, MFCC and prosodic "
+        "descriptors; computed inside the model) or encoder."
+    ),
+    "n_mfcc": "Number of MFCC coefficients (frontend=mfcc).",
+    "n_mels": "Number of mel bands (mfcc / logmel).",
+    "n_fft": "FFT size of the spectrogram front ends.",
+    "win_length_ms": "Analysis window length in ms.",
+    "hop_length_ms": "Frame hop in ms.",
+    "f_min": "Lowest mel filter frequency in Hz.",
+    "f_max": "Highest mel filter frequency in Hz (None: Nyquist).",
+    "deltas": "Append delta (1) or delta + delta-delta (2) features.",
+    "feature_normalization": "Per-utterance feature normalisation: utterance or none.",
+    "spec_augment": "SpecAugment-style time/feature masking of the front-end output in training.",
+    "freq_mask_param": "SpecAugment: widest feature (frequency) mask in bins.",
+    "time_mask_param": "SpecAugment: longest time mask in frames.",
+    "num_freq_masks": "SpecAugment: feature masks per clip.",
+    "num_time_masks": "SpecAugment: time masks per clip.",
+    "encoder_name_or_path": (
+        "Pretrained speech encoder (frontend=encoder): a Hub id such as facebook/wav2vec2-base, "
+        "microsoft/wavlm-base-plus, facebook/hubert-base-ls960, openai/whisper-base, or a local folder."
+    ),
+    "encoder_config": (
+        "Encoder config as a mapping (must include model_type), used to build a randomly initialised encoder "
+        "with no download, e.g. a tiny wav2vec2 for tests and offline demos."
+    ),
+    "layer_combination": (
+        "Several encoder layers: weighted_sum (learned softmax weights), concat (along features) or ensemble "
+        "(one head per layer, log-probabilities averaged); none = one layer (the default)."
+    ),
+    "encoder_layers": (
+        "Encoder hidden states to use (0 = embeddings, i = after layer i), e.g. 0 1 2 3 4 with a "
+        "layer_combination; default: all when layers are combined, else the last."
+    ),
+    "encoder_pooling": (
+        "mean: average each encoder layer over the clip's frames in the front end (the head sees one vector "
+        "per layer; cached features shrink ~100x); none: frame sequences to the head."
+    ),
+    "freeze_encoder": "Freeze the whole pretrained encoder.",
+    "freeze_feature_encoder": "Freeze the convolutional feature encoder (wav2vec2-style encoders).",
+    "whisper_input": (
+        "Whisper encoders: padded (zero-pad shorter clips to whisper_pad_seconds; 30 = as trained) or "
+        "real_length (fastest: the clip's own length, positional embeddings sliced)."
+    ),
+    "whisper_pad_seconds": "Whisper, whisper_input=padded: pad clips shorter than this (seconds).",
+    "functionals_pitch_threshold": "functionals: voiced when the normalised autocorrelation peak exceeds this.",
+    "functionals_energy_threshold": "functionals: ...and the frame RMS exceeds this fraction of the clip maximum.",
+    "functionals_f0_min": "functionals: lowest F0 in Hz.",
+    "functionals_f0_max": "functionals: highest F0 in Hz.",
+    "feature_standardization": (
+        "Standardise front-end features with mean/std fitted on the training split and saved with the model "
+        "(default: on for functionals, off otherwise)."
+    ),
+    "head": "Classifier head: mlp, cnn, lstm, cnn_lstm or parallel.",
+    "head_hidden_size": "Hidden size of the head.",
+    "head_num_layers": "Number of head layers (mlp / lstm).",
+    "head_channels": "Channels of each convolution block (cnn heads), e.g. 64 128.",
+    "head_kernel_sizes": "Kernel size of each convolution block (cnn heads), e.g. 5 3.",
+    "head_pool_size": "Max-pooling over time after each convolution block (1 = none).",
+    "bidirectional": "Bidirectional LSTM (lstm heads).",
+    "head_dropout": "Dropout inside the head.",
+    "pooling": "Masked pooling over time: mean, attention or stats (mean + std).",
+    "head_input_dropout": "Dropout on the head's input features (every head).",
+    "head_norm": "mlp head: normalisation in each hidden layer: none, batch or layer.",
+    "head_activation": "mlp head: relu or gelu.",
+    "head_classifier_dropout": "Dropout before the final linear layer (None: head_dropout).",
+    "class_weights": "Cross-entropy weight of each class (set by training from the training split; recorded).",
+    "label_smoothing": "Label smoothing of the cross-entropy (set by training from label_smoothing_factor).",
+}
+
+
 def _int_list(value: Any, field: str) -> list[int]:
     if isinstance(value, int) and not isinstance(value, bool):
         value = [value]
@@ -81,7 +155,8 @@ class SERConfig(PretrainedConfig):
     head_input_dropout=0.2, head_norm="batch", head_activation="gelu", head_dropout=0.5,
     head_classifier_dropout=0.0`.
 
-    Loss: cross-entropy, weighted by `class_weights` (one float per label) when given.
+    Loss (the only one: training uses the model's own): cross-entropy, weighted by `class_weights` (one float
+    per label) when given, with `label_smoothing`; training sets both, so a saved config records them.
     """
 
     model_type = "hf-ser"
@@ -132,6 +207,7 @@ class SERConfig(PretrainedConfig):
         head_activation: str = "relu",
         head_classifier_dropout: float | None = None,
         class_weights: list[float] | None = None,
+        label_smoothing: float = 0.0,
         **kwargs: Any,
     ) -> None:
         self.frontend = frontend
@@ -182,6 +258,7 @@ class SERConfig(PretrainedConfig):
         self.head_activation = head_activation
         self.head_classifier_dropout = head_classifier_dropout
         self.class_weights = [float(w) for w in class_weights] if class_weights is not None else None
+        self.label_smoothing = float(label_smoothing)
         super().__init__(**kwargs)
         self.validate_ser()
 
@@ -263,7 +340,13 @@ class SERConfig(PretrainedConfig):
         if self.head in ("lstm", "cnn_lstm", "parallel") and self.head_num_layers < 1:
             raise ValueError(f"head_num_layers must be >= 1 for head={self.head!r}, got {self.head_num_layers}")
         if self.frontend == "encoder" and not self.encoder_name_or_path and not self.encoder_config:
-            raise ValueError("encoder_name_or_path must be set when frontend='encoder'")
+            raise ValueError("frontend=encoder needs encoder_name_or_path (a Hub id or folder) or encoder_config")
+        if self.frontend != "encoder" and (self.encoder_name_or_path or self.encoder_config):
+            raise ValueError(
+                f"encoder_name_or_path/encoder_config need frontend='encoder' (frontend={self.frontend!r} uses none)"
+            )
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing!r}")
         if self.encoder_config is not None and "model_type" not in self.encoder_config:
             raise ValueError("encoder_config must be a config dict with a 'model_type'")
         if self.frontend != "encoder":

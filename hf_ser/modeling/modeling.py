@@ -11,6 +11,7 @@ This file (with its relative imports) is copied next to saved models and loaded 
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from typing import Iterable, Mapping  # noqa: UP035 (saved next to models: standard library kept to typing)
 
@@ -227,6 +228,50 @@ class SERForAudioClassification(SERPreTrainedModel):
             self.encoder.eval()  # a frozen encoder is a fixed feature extractor: no dropout, cacheable
         return self
 
+    # ------------------------------------------------------ model card and Hub
+    # The card training fills (hf_ser.model_card.SERModelCardData: `to_model_card()` gives a huggingface_hub
+    # ModelCard once the model is tested): README.md of save_pretrained, so trainer.save_model, a user's own
+    # save_pretrained and push_to_hub all carry it.
+    card_data = None
+
+    def save_pretrained(self, save_directory, *args, **kwargs) -> None:
+        """`PreTrainedModel.save_pretrained`, plus the model card (README.md) when the model has one."""
+        super().save_pretrained(save_directory, *args, **kwargs)
+        card = self.card_data.to_model_card() if self.card_data is not None else None
+        if card is not None and kwargs.get("is_main_process", True):
+            card.save(os.path.join(save_directory, "README.md"))
+
+    def push_to_hub(
+        self,
+        repo_id: str,
+        *,
+        commit_message: str | None = None,
+        private: bool | None = None,
+        token: bool | str | None = None,
+        revision: str | None = None,
+        max_shard_size: int | str | None = "50GB",
+        **kwargs,
+    ) -> str:
+        """Upload what `save_pretrained` writes (weights, config, code and this model's own card): transformers'
+        `push_to_hub` would replace the card with a generic one. Returns the repo id."""
+        import tempfile
+
+        import huggingface_hub
+
+        if kwargs:
+            raise TypeError(f"push_to_hub: unsupported arguments {sorted(kwargs)}")
+        api = huggingface_hub.HfApi(token=token)
+        repo_id = api.create_repo(repo_id, private=private, exist_ok=True).repo_id
+        with tempfile.TemporaryDirectory() as folder:
+            self.save_pretrained(folder, max_shard_size=max_shard_size)
+            api.upload_folder(
+                repo_id=repo_id,
+                folder_path=folder,
+                commit_message=commit_message or "Upload hf-ser model",
+                revision=revision,
+            )
+        return repo_id
+
     def set_class_weights(self, weights: torch.Tensor | list[float] | None) -> None:
         """Weight the cross-entropy per class (e.g. inverse frequency); None for the plain loss."""
         if weights is None:
@@ -387,8 +432,9 @@ class SERForAudioClassification(SERPreTrainedModel):
             weights = self._class_weights
             if weights is None and self.config.class_weights is not None:
                 weights = torch.tensor(self.config.class_weights, dtype=torch.float32)
-            weight = weights.to(device=logits.device, dtype=logits.dtype) if weights is not None else None
-            loss = classification_loss(logits, labels.to(logits.device).long(), weight)
+            weight = weights.to(device=logits.device, dtype=torch.float32) if weights is not None else None
+            smoothing = float(getattr(self.config, "label_smoothing", 0.0))
+            loss = classification_loss(logits.float(), labels.to(logits.device).long(), weight, smoothing)
         layer_logits = None
         if logits.dim() == 3:  # predict with the mean log-probability over the layers' heads
             layer_logits = logits if self.training else None

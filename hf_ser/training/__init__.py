@@ -1,8 +1,8 @@
-"""Training: recipe arguments, YAML config loading, metrics, the SER Trainer and the run itself.
+"""Training: recipe arguments and config loading, protocols, the experiment, the SER Trainer, the feature cache.
 
-``hf_ser.training.run.train(data_args, model_args, training_args, dataset=None)`` is one training
-run (used per fold by cross-validation); ``hf_ser.training.run.main(argv)`` is ``hf-ser train``.
-The names below load on first use, so ``hf-ser train --help`` does not wait for transformers.
+Layers, one way: ``arguments`` → ``config`` → ``protocol`` (folds) → ``experiment`` (one model on one fold) →
+``run`` (``hf-ser train``: one fold) and ``cv`` (``hf-ser cv``: every fold). The names below load on first use,
+so ``hf-ser train --help`` does not wait for transformers.
 """
 
 from __future__ import annotations
@@ -14,10 +14,13 @@ _EXPORTS = {
     "DataArguments": "arguments",
     "ModelArguments": "arguments",
     "SERTrainingArguments": "arguments",
+    "CVArguments": "arguments",
+    "RunArguments": "config",
     "load_config": "config",
-    "parse_config": "config",
-    "classification_metrics": "metrics",
-    "compute_metrics": "metrics",
+    "parse_arguments": "config",
+    "Experiment": "experiment",
+    "Protocol": "protocol",
+    "build_protocol": "protocol",
 }
 
 __all__ = list(_EXPORTS)

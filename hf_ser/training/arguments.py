@@ -1,9 +1,10 @@
-"""The three argument dataclasses behind every recipe: data, model and training.
+"""The argument dataclasses behind every recipe: data, model, training and protocol.
 
 Recipes (``recipes/<corpus>/<method>.yaml``) are flat key/value files whose keys are exactly the
 fields below, so a recipe is data and ``--key value`` on the command line overrides any of them.
-Model fields mirror :class:`hf_ser.modeling.SERConfig` 1:1; a field left at ``None`` keeps the
-config's own default, so the defaults live in one place (the model config).
+The model keys are generated from :class:`hf_ser.modeling.SERConfig`'s signature (help from its
+``FIELD_HELP``): a key left at ``None`` keeps the config's own default, and the values are checked
+once, by ``SERConfig`` itself (:func:`model_config`).
 
 Cross-field checks run in ``__post_init__`` and raise ``ValueError`` naming the field, so a bad
 recipe fails before any data is loaded.
@@ -11,26 +12,25 @@ recipe fails before any data is loaded.
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import json
 import os
-from dataclasses import dataclass, field, fields
+import typing
+from dataclasses import dataclass, field
 from typing import Any
 
 from transformers import TrainingArguments
 
-from ..modeling.configuration import (
-    ENCODER_POOLINGS,
-    FEATURE_NORMALIZATIONS,
-    FRONTENDS,
-    HEAD_ACTIVATIONS,
-    HEAD_NORMS,
-    HEADS,
-    LAYER_COMBINATIONS,
-    POOLINGS,
-    WHISPER_INPUTS,
-)
+from ..audio import DEFAULT_SAMPLING_RATE
+from ..corpora.splits import SPLIT_SEED, TEST_SIZE, VALIDATION_SIZE
+from ..modeling.configuration import FIELD_HELP, SERConfig
 
 _CLASS_WEIGHTING = ("balanced", "none")
+# SERConfig arguments that training sets itself (from the data and the training arguments), not recipe keys.
+_NOT_RECIPE_KEYS = ("sampling_rate", "class_weights", "label_smoothing")
+# Recipe types where SERConfig's own annotation is wider than a command line can say.
+_RECIPE_TYPES = {"encoder_layers": list[int] | None, "encoder_config": dict | str | None}
 
 
 def _check_choice(obj: Any, name: str, choices: tuple[str, ...]) -> None:
@@ -47,7 +47,7 @@ def _check_range(obj: Any, name: str, low: float, high: float) -> None:
         raise ValueError(f"{name}={value!r} must be [min, max] with {low} <= min <= max <= {high}")
 
 
-def _maybe_json(value: Any, name: str) -> Any:
+def maybe_json(value: Any, name: str) -> Any:
     """Dict-valued fields come from YAML as dicts and from the command line as JSON strings."""
     if isinstance(value, str):
         try:
@@ -81,24 +81,31 @@ class DataArguments:
             "comma-separated list of unified emotion names. Default: the corpus's own classes."
         },
     )
-    sampling_rate: int = field(default=16000, metadata={"help": "Sampling rate (Hz) audio is resampled to."})
+    sampling_rate: int | None = field(
+        default=None,
+        metadata={
+            "help": f"Sampling rate (Hz) audio is resampled to; default: the model's ({DEFAULT_SAMPLING_RATE} for "
+            "a new one, a saved model's own with model_name_or_path)."
+        },
+    )
     split_seed: int = field(
-        default=42,
+        default=SPLIT_SEED,
         metadata={
             "help": "Seed of the speaker-independent train/validation/test split. Kept apart from `seed` so runs "
             "with different training seeds are evaluated on the same speakers."
         },
     )
-    test_size: float = field(default=0.2, metadata={"help": "Fraction of speakers held out for the test split."})
+    test_size: float = field(default=TEST_SIZE, metadata={"help": "Fraction of speakers held out for the test split."})
     validation_size: float = field(
-        default=0.1,
+        default=VALIDATION_SIZE,
         metadata={"help": "Fraction of speakers held out for validation (best checkpoint, early stopping)."},
     )
     corpus_options: dict | str | None = field(
         default=None,
         metadata={
             "help": "Extra options for the corpus builder, e.g. {num_speakers: 6, utterances_per_emotion: 4} for "
-            "synthetic. A YAML mapping, or a JSON object on the command line."
+            "synthetic. A YAML mapping, or a JSON object on the command line; with several corpora (a+b), a "
+            "mapping by corpus name gives each its own ({synthetic: {num_speakers: 6}, folder: {...}})."
         },
     )
     max_duration_seconds: float | None = field(
@@ -156,12 +163,12 @@ class DataArguments:
     def __post_init__(self) -> None:
         if not self.corpus:
             raise ValueError("corpus is required (e.g. corpus: emodb in the recipe, or --corpus emodb)")
-        self.corpus_options = _maybe_json(self.corpus_options, "corpus_options") or {}
+        self.corpus_options = maybe_json(self.corpus_options, "corpus_options") or {}
         if isinstance(self.classes, (list, tuple)):
             self.classes = ",".join(self.classes)
         if self.data_dir is not None:
             self.data_dir = os.path.expanduser(self.data_dir)
-        if self.sampling_rate <= 0:
+        if self.sampling_rate is not None and self.sampling_rate <= 0:
             raise ValueError(f"sampling_rate={self.sampling_rate} must be positive")
         for name in ("test_size", "validation_size"):
             value = getattr(self, name)
@@ -198,203 +205,143 @@ class DataArguments:
             raise ValueError(f"pitch_shift_semitones={self.pitch_shift_semitones} must be in [0, 12]")
 
 
-@dataclass
-class ModelArguments:
-    """The model: front end, encoder, head, pooling (mirroring SERConfig) and LoRA.
-
-    Every SERConfig-mirroring field defaults to ``None`` = "the SERConfig default".
-    """
-
-    model_name_or_path: str | None = field(
-        default=None,
-        metadata={
-            "help": "Start from a saved hf-ser model (local dir or Hub id) instead of building one from the fields "
-            "below; its head is re-initialised when the class set differs."
-        },
-    )
-    frontend: str | None = field(
-        default=None,
-        metadata={
-            "help": "Front end: mfcc, logmel, functionals (utterance-level statistics of log-mel, MFCC and "
-            "prosodic descriptors; computed inside the model) or encoder."
-        },
-    )
-    n_mfcc: int | None = field(default=None, metadata={"help": "Number of MFCC coefficients (frontend=mfcc)."})
-    n_mels: int | None = field(default=None, metadata={"help": "Number of mel bands (mfcc / logmel)."})
-    n_fft: int | None = field(default=None, metadata={"help": "FFT size of the spectrogram front ends."})
-    win_length_ms: float | None = field(default=None, metadata={"help": "Analysis window length in ms."})
-    hop_length_ms: float | None = field(default=None, metadata={"help": "Frame hop in ms."})
-    f_min: float | None = field(default=None, metadata={"help": "Lowest mel filter frequency in Hz."})
-    f_max: float | None = field(default=None, metadata={"help": "Highest mel filter frequency in Hz (None: Nyquist)."})
-    deltas: int | None = field(default=None, metadata={"help": "Append delta (1) or delta + delta-delta (2) features."})
-    functionals_pitch_threshold: float | None = field(
-        default=None, metadata={"help": "functionals: voiced when the normalised autocorrelation peak exceeds this."}
-    )
-    functionals_energy_threshold: float | None = field(
-        default=None, metadata={"help": "functionals: ...and the frame RMS exceeds this fraction of the clip maximum."}
-    )
-    functionals_f0_min: float | None = field(default=None, metadata={"help": "functionals: lowest F0 in Hz."})
-    functionals_f0_max: float | None = field(default=None, metadata={"help": "functionals: highest F0 in Hz."})
-    feature_standardization: bool | None = field(
-        default=None,
-        metadata={
-            "help": "Standardise front-end features with mean/std fitted on the training split and saved with "
-            "the model (default: on for functionals, off otherwise)."
-        },
-    )
-    feature_normalization: str | None = field(
-        default=None, metadata={"help": "Per-utterance feature normalisation: utterance or none."}
-    )
-    spec_augment: bool | None = field(
-        default=None, metadata={"help": "SpecAugment-style time/feature masking of the front-end output in training."}
-    )
-    freq_mask_param: int | None = field(
-        default=None, metadata={"help": "SpecAugment: widest feature (frequency) mask in bins."}
-    )
-    time_mask_param: int | None = field(default=None, metadata={"help": "SpecAugment: longest time mask in frames."})
-    num_freq_masks: int | None = field(default=None, metadata={"help": "SpecAugment: feature masks per clip."})
-    num_time_masks: int | None = field(default=None, metadata={"help": "SpecAugment: time masks per clip."})
-    encoder_name_or_path: str | None = field(
-        default=None,
-        metadata={
-            "help": "Pretrained speech encoder (frontend=encoder): a Hub id such as facebook/wav2vec2-base, "
-            "microsoft/wavlm-base-plus, facebook/hubert-base-ls960, openai/whisper-base, or a local folder."
-        },
-    )
-    encoder_config: dict | str | None = field(
-        default=None,
-        metadata={
-            "help": "Encoder config as a mapping (must include model_type), used to build a randomly initialised "
-            "encoder with no download, e.g. a tiny wav2vec2 for tests and offline demos."
-        },
-    )
-    layer_combination: str | None = field(
-        default=None,
-        metadata={
-            "help": "Several encoder layers: weighted_sum (learned softmax weights), concat (along features) or "
-            "ensemble (one head per layer, log-probabilities averaged); none = one layer (the default)."
-        },
-    )
-    encoder_layers: list[int] | None = field(
-        default=None,
-        metadata={
-            "help": "Encoder hidden states to use (0 = embeddings, i = after layer i), e.g. 0 1 2 3 4 with a "
-            "layer_combination; default: all when layers are combined, else the last."
-        },
-    )
-    encoder_pooling: str | None = field(
-        default=None,
-        metadata={
-            "help": "mean: average each encoder layer over the clip's frames in the front end (the head sees one "
-            "vector per layer; cached features shrink ~100x); none: frame sequences to the head."
-        },
-    )
-    freeze_encoder: bool | None = field(default=None, metadata={"help": "Freeze the whole pretrained encoder."})
-    freeze_feature_encoder: bool | None = field(
-        default=None, metadata={"help": "Freeze the convolutional feature encoder (wav2vec2-style encoders)."}
-    )
-    whisper_input: str | None = field(
-        default=None,
-        metadata={
-            "help": "Whisper encoders: padded (zero-pad shorter clips to whisper_pad_seconds; 30 = as trained) or "
-            "real_length (fastest: the clip's own length, positional embeddings sliced)."
-        },
-    )
-    whisper_pad_seconds: float | None = field(
-        default=None, metadata={"help": "Whisper, whisper_input=padded: pad clips shorter than this (seconds)."}
-    )
-    head: str | None = field(default=None, metadata={"help": "Classifier head: mlp, cnn, lstm, cnn_lstm or parallel."})
-    head_hidden_size: int | None = field(default=None, metadata={"help": "Hidden size of the head."})
-    head_num_layers: int | None = field(default=None, metadata={"help": "Number of head layers (mlp / lstm)."})
-    head_channels: list[int] | None = field(
-        default=None, metadata={"help": "Channels of each convolution block (cnn heads), e.g. 64 128."}
-    )
-    head_kernel_sizes: list[int] | None = field(
-        default=None, metadata={"help": "Kernel size of each convolution block (cnn heads), e.g. 5 3."}
-    )
-    head_pool_size: int | None = field(
-        default=None, metadata={"help": "Max-pooling over time after each convolution block (1 = none)."}
-    )
-    bidirectional: bool | None = field(default=None, metadata={"help": "Bidirectional LSTM (lstm heads)."})
-    head_dropout: float | None = field(default=None, metadata={"help": "Dropout inside the head."})
-    head_input_dropout: float | None = field(
-        default=None, metadata={"help": "Dropout on the head's input features (every head)."}
-    )
-    head_norm: str | None = field(
-        default=None, metadata={"help": "mlp head: normalisation in each hidden layer: none, batch or layer."}
-    )
-    head_activation: str | None = field(default=None, metadata={"help": "mlp head: relu or gelu."})
-    head_classifier_dropout: float | None = field(
-        default=None, metadata={"help": "Dropout before the final linear layer (None: head_dropout)."}
-    )
-    pooling: str | None = field(
-        default=None, metadata={"help": "Masked pooling over time: mean, attention or stats (mean + std)."}
-    )
-    do_normalize: bool | None = field(
-        default=None,
-        metadata={
-            "help": "Feature extractor: zero-mean/unit-variance normalise each waveform before the model. "
-            "Default: on, except for Whisper encoders (SERFeatureExtractor.from_model_config)."
-        },
-    )
-    use_lora: bool = field(
-        default=False, metadata={"help": "Fine-tune the encoder with LoRA adapters (frontend=encoder, not frozen)."}
-    )
-    lora_r: int = field(default=8, metadata={"help": "LoRA rank."})
-    lora_alpha: int = field(default=16, metadata={"help": "LoRA scaling alpha."})
-    lora_dropout: float = field(default=0.0, metadata={"help": "Dropout on the LoRA branch."})
-    lora_target_modules: list[str] | None = field(
-        default=None,
-        metadata={"help": "Encoder modules that get adapters; default: the attention projections of the encoder."},
-    )
+class _ModelArgumentsChecks:
+    """What a recipe's model section adds to SERConfig's fields: start from a saved model, waveform
+    normalisation, LoRA. The SERConfig fields themselves are checked by SERConfig (:func:`model_config`)."""
 
     def __post_init__(self) -> None:
-        self.encoder_config = _maybe_json(self.encoder_config, "encoder_config")
-        _check_choice(self, "frontend", FRONTENDS)
-        _check_choice(self, "head", HEADS)
-        _check_choice(self, "pooling", POOLINGS)
-        _check_choice(self, "feature_normalization", FEATURE_NORMALIZATIONS)
-        _check_choice(self, "whisper_input", WHISPER_INPUTS)
-        _check_choice(self, "layer_combination", LAYER_COMBINATIONS)
-        _check_choice(self, "encoder_pooling", ENCODER_POOLINGS)
-        _check_choice(self, "head_norm", HEAD_NORMS)
-        _check_choice(self, "head_activation", HEAD_ACTIVATIONS)
-        if self.deltas is not None and self.deltas not in (0, 1, 2):
-            raise ValueError(f"deltas={self.deltas} must be 0, 1 or 2")
-        if self.head_dropout is not None and not 0.0 <= self.head_dropout < 1.0:
-            raise ValueError(f"head_dropout={self.head_dropout} must be in [0, 1)")
-        if self.encoder_config is not None and "model_type" not in self.encoder_config:
-            raise ValueError("encoder_config must name its model_type (e.g. wav2vec2)")
-        uses_encoder = self.encoder_name_or_path is not None or self.encoder_config is not None
-        if self.frontend == "encoder" and not uses_encoder and self.model_name_or_path is None:
-            raise ValueError("frontend=encoder needs encoder_name_or_path (a Hub id or folder) or encoder_config")
-        if self.frontend in ("mfcc", "logmel") and uses_encoder:
-            raise ValueError(
-                f"frontend={self.frontend!r} does not use an encoder: drop encoder_name_or_path/encoder_config "
-                "or set frontend: encoder"
-            )
-        if self.use_lora:
-            if self.frontend != "encoder":
-                raise ValueError("use_lora=true needs frontend=encoder (LoRA adapts a pretrained encoder)")
-            if self.freeze_encoder:
-                raise ValueError("use_lora=true with freeze_encoder=true: LoRA already freezes the base weights")
-            if self.lora_r < 1:
-                raise ValueError(f"lora_r={self.lora_r} must be >= 1")
-        if self.head_channels is not None and self.head_kernel_sizes is not None:
-            if len(self.head_kernel_sizes) not in (1, len(self.head_channels)):
+        from ..safe_loading import refuse_pickle_weights
+
+        self.encoder_config = maybe_json(self.encoder_config, "encoder_config")
+        if getattr(self, "encoder_name_or_path", None):
+            refuse_pickle_weights(self.encoder_name_or_path, what="encoder_name_or_path")
+        if self.model_name_or_path:
+            from ..hub import resolve_model_source
+
+            self.model_name_or_path = resolve_model_source(self.model_name_or_path)  # a typo fails first, named
+            refuse_pickle_weights(self.model_name_or_path, what="model_name_or_path")
+            ignored = [name for name in ("do_normalize", *config_keys()) if getattr(self, name) is not None]
+            if ignored:
                 raise ValueError(
-                    f"head_kernel_sizes has {len(self.head_kernel_sizes)} entries but head_channels has "
-                    f"{len(self.head_channels)}: give one kernel size, or one per convolution block"
+                    f"model_name_or_path={self.model_name_or_path!r} brings its own config and feature extractor, "
+                    f"so {', '.join(ignored)} cannot apply: drop {'them' if len(ignored) > 1 else 'it'}"
                 )
+        if self.use_lora and self.lora_r < 1:
+            raise ValueError(f"lora_r={self.lora_r} must be >= 1")
 
     def config_kwargs(self) -> dict[str, Any]:
         """The SERConfig keyword arguments this recipe sets (``None`` fields keep SERConfig's defaults)."""
-        skip = {"model_name_or_path", "do_normalize", "use_lora"}
-        return {
-            f.name: getattr(self, f.name)
-            for f in fields(self)
-            if f.name not in skip and not f.name.startswith("lora_") and getattr(self, f.name) is not None
-        }
+        return {name: getattr(self, name) for name in config_keys() if getattr(self, name) is not None}
+
+
+def config_keys() -> list[str]:
+    """The SERConfig arguments a recipe may set (all but what training fills in itself)."""
+    params = inspect.signature(SERConfig.__init__).parameters
+    return [n for n, p in params.items() if n not in ("self", *_NOT_RECIPE_KEYS) and p.kind is p.POSITIONAL_OR_KEYWORD]
+
+
+def _model_fields() -> list[tuple[str, Any, Any]]:
+    hints = typing.get_type_hints(SERConfig.__init__)
+    generated = [
+        (name, _RECIPE_TYPES.get(name, hints[name] | None), field(default=None, metadata={"help": FIELD_HELP[name]}))
+        for name in config_keys()
+    ]
+    own = [
+        (
+            "model_name_or_path",
+            str | None,
+            field(
+                default=None,
+                metadata={
+                    "help": "Start from a saved hf-ser model (local dir or Hub id) instead of building one from the "
+                    "model keys, which must then be left out; its head is re-initialised when the class set differs."
+                },
+            ),
+        ),
+        (
+            "do_normalize",
+            bool | None,
+            field(
+                default=None,
+                metadata={
+                    "help": "Feature extractor: zero-mean/unit-variance normalise each waveform before the model. "
+                    "Default: on, except for Whisper encoders and functionals (SERFeatureExtractor.from_model_config)."
+                },
+            ),
+        ),
+        (
+            "use_lora",
+            bool,
+            field(default=False, metadata={"help": "Fine-tune the encoder with LoRA adapters (frontend=encoder)."}),
+        ),
+        ("lora_r", int, field(default=8, metadata={"help": "LoRA rank."})),
+        ("lora_alpha", int, field(default=16, metadata={"help": "LoRA scaling alpha."})),
+        ("lora_dropout", float, field(default=0.0, metadata={"help": "Dropout on the LoRA branch."})),
+        (
+            "lora_target_modules",
+            list[str] | None,
+            field(
+                default=None,
+                metadata={"help": "Encoder modules that get adapters; default: the encoder's attention projections."},
+            ),
+        ),
+    ]
+    return own[:1] + generated + own[1:]
+
+
+ModelArguments = dataclasses.make_dataclass(
+    "ModelArguments",
+    _model_fields(),
+    bases=(_ModelArgumentsChecks,),
+    namespace={
+        "__doc__": "The model: SERConfig's fields (front end, encoder, head, pooling), a saved model, LoRA.",
+        "__module__": __name__,
+    },
+)
+
+
+_SPECTRAL = ("mfcc", "logmel", "functionals")
+# Model keys that only one front end or head reads: set for another one, they change nothing.
+_USED_BY = {
+    **{key: ("frontend", ("mfcc",)) for key in ("n_mfcc",)},
+    **{key: ("frontend", ("mfcc", "logmel")) for key in ("n_mels", "f_min", "f_max", "deltas")},
+    **{key: ("frontend", _SPECTRAL) for key in ("n_fft", "win_length_ms", "hop_length_ms")},
+    **{key: ("frontend", ("functionals",)) for key in FIELD_HELP if key.startswith("functionals_")},
+    **{
+        key: ("frontend", ("encoder",))
+        for key in ("layer_combination", "encoder_layers", "encoder_pooling", "freeze_encoder")
+        + ("freeze_feature_encoder", "whisper_input", "whisper_pad_seconds")
+    },
+    **{
+        key: ("head", ("cnn", "cnn_lstm", "parallel"))
+        for key in ("head_channels", "head_kernel_sizes", "head_pool_size")
+    },
+    "bidirectional": ("head", ("lstm", "cnn_lstm")),
+    **{key: ("head", ("mlp",)) for key in ("head_norm", "head_activation")},
+}
+
+
+def unused_model_keys(config: SERConfig, model_args: Any) -> list[str]:
+    """A warning, naming the key, for each model key the recipe sets that this front end or head never reads."""
+    notes = []
+    for key, (part, users) in _USED_BY.items():
+        chosen = getattr(config, part)
+        if getattr(model_args, key, None) is not None and chosen not in users:
+            notes.append(f"{key}={getattr(model_args, key)!r} does not apply to {part}={chosen!r} and is not used")
+    return notes
+
+
+def model_config(data_args: Any, model_args: Any, **labels: Any) -> SERConfig:
+    """The SERConfig of a new model for this recipe (this is where model keys are validated, once)."""
+    config = SERConfig(
+        sampling_rate=data_args.sampling_rate or DEFAULT_SAMPLING_RATE, **labels, **model_args.config_kwargs()
+    )
+    if model_args.use_lora:
+        if config.frontend != "encoder":
+            raise ValueError("use_lora=true needs frontend=encoder (LoRA adapts a pretrained encoder)")
+        if config.freeze_encoder:
+            raise ValueError("use_lora=true with freeze_encoder=true: LoRA already freezes the base weights")
+    return config
 
 
 @dataclass
@@ -506,3 +453,97 @@ class SERTrainingArguments(TrainingArguments):
         super().__post_init__()
         if self.load_best_model_at_end and str(getattr(self.eval_strategy, "value", self.eval_strategy)) == "no":
             raise ValueError("load_best_model_at_end=true needs eval_strategy steps or epoch")
+
+
+@dataclass
+class CVArguments:
+    """Protocol keys: how the speakers are split into folds, cross-corpus tests, the feature cache. Both
+    ``hf-ser train`` (one fold) and ``hf-ser cv`` (every fold) accept them; a key one command cannot honour
+    is an error or a logged warning naming it (:func:`hf_ser.training.protocol.check_protocol_keys`)."""
+
+    num_folds: int | None = field(
+        default=None,
+        metadata={"help": "Number of speaker folds; null (default) = leave-one-speaker-out (one fold per speaker)."},
+    )
+    num_validation_speakers: int = field(
+        default=1,
+        metadata={
+            "help": "Speakers per fold held out from training for checkpoint selection and early stopping "
+            "(drawn from the non-test speakers, gender-balanced)."
+        },
+    )
+    cache_features: str = field(
+        default="auto",
+        metadata={
+            "help": "Cache front-end features on disk and train heads on them: auto (whenever it is exact: frozen "
+            "encoder or MFCC/log-mel without waveform augmentation or random crops), true (fail if not exact) "
+            "or false."
+        },
+    )
+    cache_dir: str | None = field(
+        default=None, metadata={"help": "Feature cache folder; default $HF_SER_CACHE or ~/.cache/hf_ser/features."}
+    )
+    cache_dtype: str = field(
+        default="auto",
+        metadata={
+            "help": "Storage dtype of cached features: auto (float16 for encoders, float32 for MFCC/log-mel), "
+            "float16 or float32."
+        },
+    )
+    speaker_normalization: str = field(
+        default="none",
+        metadata={
+            "help": "none, or speaker_z: standardise each speaker's front-end features with that speaker's own "
+            "mean/std (its unlabelled audio; transductive for the test speaker, reported as such). Needs the cache."
+        },
+    )
+    test_corpus: str | None = field(
+        default=None,
+        metadata={
+            "help": "Cross-corpus protocol: train on `corpus` (several joined with +), test on all of this corpus, "
+            "on the shared `classes` (e.g. 4class)."
+        },
+    )
+    test_data_dir: str | None = field(default=None, metadata={"help": "Folder of the test corpus (cross-corpus)."})
+    test_corpus_options: dict | str | None = field(
+        default=None, metadata={"help": "Builder options of the test corpus (a mapping, or a JSON object)."}
+    )
+    data_dirs: dict | str | None = field(
+        default=None,
+        metadata={"help": "Folders of several training corpora, {name: dir} (corpus: a+b); data_dir serves one."},
+    )
+    write_fold_cards: bool = field(default=False, metadata={"help": "Write a model card (README.md) for every fold."})
+    overwrite_output_dir: bool = field(
+        default=False,
+        metadata={"help": "Start over in an output_dir that holds a CV run with another config (deletes its folds)."},
+    )
+
+    def __post_init__(self) -> None:
+        from .cache import CACHE_DTYPES, SPEAKER_NORMALIZATIONS
+
+        if isinstance(self.cache_features, bool):
+            self.cache_features = "true" if self.cache_features else "false"
+        self.cache_features = str(self.cache_features).lower()
+        if self.cache_features not in ("auto", "true", "false"):
+            raise ValueError(f"cache_features={self.cache_features!r} is not one of auto, true, false")
+        if self.cache_dtype not in CACHE_DTYPES:
+            raise ValueError(f"cache_dtype={self.cache_dtype!r} is not one of {', '.join(CACHE_DTYPES)}")
+        if self.speaker_normalization not in SPEAKER_NORMALIZATIONS:
+            raise ValueError(
+                f"speaker_normalization={self.speaker_normalization!r} is not one of "
+                f"{', '.join(SPEAKER_NORMALIZATIONS)}"
+            )
+        if self.speaker_normalization != "none" and self.cache_features == "false":
+            raise ValueError("speaker_normalization works on cached features: set cache_features auto or true")
+        if self.num_folds is not None and self.num_folds < 2:
+            raise ValueError(f"num_folds={self.num_folds} must be >= 2 (or null for leave-one-speaker-out)")
+        if self.num_validation_speakers < 0:
+            raise ValueError(f"num_validation_speakers={self.num_validation_speakers} must be >= 0")
+        self.test_corpus_options = maybe_json(self.test_corpus_options, "test_corpus_options") or {}
+        self.data_dirs = {
+            k: os.path.expanduser(str(v)) for k, v in (maybe_json(self.data_dirs, "data_dirs") or {}).items()
+        }
+        if self.test_data_dir is not None:
+            self.test_data_dir = os.path.expanduser(self.test_data_dir)
+        if self.test_corpus is None and (self.test_data_dir or self.test_corpus_options):
+            raise ValueError("test_data_dir / test_corpus_options need test_corpus")

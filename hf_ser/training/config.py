@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import enum
 import json
 import logging
 import os
@@ -34,7 +35,7 @@ import yaml
 from ..files import atomic_open
 
 if TYPE_CHECKING:
-    from .arguments import DataArguments, ModelArguments, SERTrainingArguments
+    from .arguments import CVArguments, DataArguments, ModelArguments, SERTrainingArguments
 
 logger = logging.getLogger(__name__)
 
@@ -77,11 +78,12 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def argument_classes() -> tuple[type, type, type]:
-    """``(DataArguments, ModelArguments, SERTrainingArguments)``, imported on first use (they need transformers)."""
-    from .arguments import DataArguments, ModelArguments, SERTrainingArguments
+def argument_classes() -> tuple[type, type, type, type]:
+    """``(DataArguments, ModelArguments, SERTrainingArguments, CVArguments)``, imported on first use (they need
+    transformers). Both commands accept every key of all four."""
+    from .arguments import CVArguments, DataArguments, ModelArguments, SERTrainingArguments
 
-    return DataArguments, ModelArguments, SERTrainingArguments
+    return DataArguments, ModelArguments, SERTrainingArguments, CVArguments
 
 
 def recipes_dir() -> Path:
@@ -256,12 +258,10 @@ def read_yaml(path: str | os.PathLike) -> dict[str, Any]:
     return data
 
 
-def load_config(argv: list[str], extra_fields: dict[str, Any] | None = None) -> dict[str, Any]:
+def load_config(argv: list[str]) -> dict[str, Any]:
     """YAML (first positional argument, or ``--config PATH``) plus ``--key value`` overrides, cast to field types.
 
-    ``extra_fields`` (name -> type) are keys accepted besides the training ones (``hf-ser cv``'s).
-    Returns the flat mapping of every key that was set, which is also what gets saved next to
-    the model (a recipe that reproduces the run).
+    Returns the flat mapping of every key that was set.
     """
     argv = list(argv)
     config_path = None
@@ -274,7 +274,7 @@ def load_config(argv: list[str], extra_fields: dict[str, Any] | None = None) -> 
                 raise ConfigError("two config files given (positional and --config)")
             config_path = value
     pairs = [(k, v) for k, v in pairs if k != "config"]
-    hints = {**_field_types(), **(extra_fields or {})}
+    hints = _field_types()
     merged: dict[str, Any] = {}
     if config_path is not None:
         config_path = find_recipe(config_path)
@@ -293,24 +293,97 @@ def load_config(argv: list[str], extra_fields: dict[str, Any] | None = None) -> 
     return {key: coerce(value, hints[key], key) for key, value in merged.items()}
 
 
-def build_arguments(config: dict[str, Any]) -> tuple[DataArguments, ModelArguments, SERTrainingArguments]:
-    """Instantiate the dataclasses from a flat mapping (their ``__post_init__`` checks run here)."""
+@dataclasses.dataclass
+class RunArguments:
+    """Everything one ``hf-ser train`` or ``hf-ser cv`` run was asked: the four argument objects, the keys as
+    set (``config``), warnings about keys that do not apply (logged when the run starts) and the command line
+    that re-runs it."""
+
+    data: DataArguments
+    model: ModelArguments
+    training: SERTrainingArguments
+    protocol: CVArguments
+    config: dict[str, Any]
+    command_name: str = "train"
+    notes: list[str] = dataclasses.field(default_factory=list)
+    command: str = ""
+
+
+def build_arguments(config: dict[str, Any], command: str = "train") -> RunArguments:
+    """The argument objects from a flat mapping, checked before any data is loaded: each dataclass's
+    ``__post_init__``, the model keys by SERConfig, the corpora and classes, the keys the command cannot use."""
     from transformers import HfArgumentParser
 
-    parser = HfArgumentParser(argument_classes())
-    return tuple(parser.parse_dict(dict(config), allow_extra_keys=False))  # type: ignore[return-value]
+    from .arguments import model_config, unused_model_keys
+    from .protocol import check_corpora, check_protocol_keys
+
+    data, model, training, protocol = HfArgumentParser(argument_classes()).parse_dict(
+        dict(config), allow_extra_keys=False
+    )
+    args = RunArguments(data, model, training, protocol, dict(config), command)
+    notes = []
+    if model.model_name_or_path:
+        _check_saved_model(args)
+    else:
+        resolved = model_config(data, model)  # raises ValueError naming the field
+        data.sampling_rate = resolved.sampling_rate
+        notes = unused_model_keys(resolved, model)
+    check_corpora(data, protocol)
+    args.notes = check_protocol_keys(config, command, data, protocol) + notes
+    return args
 
 
-def parse_config(argv: list[str]) -> tuple[DataArguments, ModelArguments, SERTrainingArguments]:
-    """``(data_args, model_args, training_args)`` from ``[CONFIG.yaml] [--key value ...]``."""
-    return build_arguments(load_config(argv))
+def _check_saved_model(args: RunArguments) -> None:
+    """The saved model's sampling rate is the data's (a different ``sampling_rate`` in the recipe cannot apply);
+    a mistyped model folder has failed already, naming it (``ModelArguments``)."""
+    from transformers import AutoFeatureExtractor
+
+    model = args.model
+
+    rate = AutoFeatureExtractor.from_pretrained(model.model_name_or_path).sampling_rate
+    if args.data.sampling_rate not in (None, rate):
+        raise ConfigError(
+            f"sampling_rate={args.data.sampling_rate} cannot apply: model_name_or_path={model.model_name_or_path!r} "
+            f"takes {rate} Hz audio (leave sampling_rate out)"
+        )
+    args.data.sampling_rate = rate
 
 
-def print_help(prog: str = "hf-ser train", extra: tuple[type, ...] = ()) -> None:
+def parse_arguments(argv: list[str], command: str = "train") -> RunArguments:
+    """:class:`RunArguments` from ``[CONFIG.yaml] [--key value ...]`` for ``hf-ser train`` or ``hf-ser cv``."""
+    args = build_arguments(load_config(argv), command)
+    args.command = card_command(argv, None if command == "train" else f"hf-ser {command}")
+    return args
+
+
+def card_command(argv: list[str], prog: str | None = None) -> str:
+    """The command line that re-runs this training, for the model card: the recipe as a path that works from
+    the checkout or any folder (``recipes/...`` for a shipped one), then the overrides as given (no tokens, no
+    resume: a fresh run)."""
+    import shlex
+
+    if prog is None:
+        script = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+        prog = "accelerate launch recipes/train.py" if script == "train.py" else "hf-ser train"
+    args = list(argv)
+    words = []
+    if args and not args[0].startswith("-"):
+        words.append(display_recipe(find_recipe(args.pop(0))))
+    skip = False
+    for token in args:
+        key = token[2:].split("=", 1)[0].replace("-", "_") if token.startswith("--") else None
+        if key is not None:
+            skip = "token" in key or key == "resume_from_checkpoint"
+        if not skip:
+            words.append(token)
+    return " ".join([prog, *(shlex.quote(w) for w in words)])
+
+
+def print_help(prog: str = "hf-ser train") -> None:
     """Every key a recipe accepts, with its help text (HfArgumentParser's argparse help): ``--help-all``."""
     from transformers import HfArgumentParser
 
-    parser = HfArgumentParser((*argument_classes(), *extra), prog=prog)
+    parser = HfArgumentParser(argument_classes(), prog=prog)
     parser.usage = f"{prog} CONFIG.yaml [--key value ...]"
     parser.print_help(sys.stdout)
 
@@ -320,26 +393,39 @@ def _plain(value: Any) -> Any:
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
-    if hasattr(value, "value") and not isinstance(value, (int, float, str, bool)):
-        return value.value  # enums
+    if isinstance(value, enum.Enum):
+        return value.value
     if value is None or isinstance(value, (int, float, str, bool)):
         return value
     return str(value)
 
 
-def resolved_config(data_args: Any, model_args: Any, training_args: Any) -> dict[str, Any]:
-    """Every data/model field and the training fields that differ from TrainingArguments' defaults."""
+def resolved_config(args: RunArguments) -> dict[str, Any]:
+    """The resolved recipe: every data and protocol key the command uses, the model keys with the values the
+    model gets (SERConfig's defaults filled in; none beside a saved model's own), the training keys that
+    differ from the defaults. Saved next to the model, it is itself a recipe that reproduces the run."""
+    from .arguments import config_keys, model_config
+    from .protocol import applies
+
+    cross_corpus = bool(args.protocol.test_corpus)
     out: dict[str, Any] = {}
-    for args in (data_args, model_args):
-        out.update({f.name: _plain(getattr(args, f.name)) for f in dataclasses.fields(args)})
-    out.update(training_overrides(training_args))
+    for part in (args.data, args.model, args.protocol):
+        for f in dataclasses.fields(part):
+            if applies(f.name, args.command_name, cross_corpus):
+                out[f.name] = _plain(getattr(part, f.name))
+    if not args.model.model_name_or_path:
+        config = model_config(args.data, args.model)
+        out.update({key: _plain(getattr(config, key)) for key in config_keys()})
+    out.update(
+        {k: v for k, v in training_overrides(args.training).items() if applies(k, args.command_name, cross_corpus)}
+    )
     return out
 
 
 def training_overrides(training_args: Any) -> dict[str, Any]:
     """Training fields that differ from SERTrainingArguments' defaults (for logs, cards and saved configs)."""
     out = {}
-    for f in dataclasses.fields(argument_classes()[2]):
+    for f in dataclasses.fields(type(training_args)):
         if not f.init or f.name.endswith("token") or f.name.startswith("_") or f.name in _DERIVED:
             continue
         default = f.default if f.default is not dataclasses.MISSING else None

@@ -4,8 +4,8 @@ the collator that decodes, crops and augments audio on the fly.
 SER corpora are imbalanced (EMO-DB has 127 anger clips and 46 disgust clips), and UAR — the metric
 checkpoints are selected on — weights every class equally, so the loss should too. Two options:
 ``class_weighting="balanced"`` (cross-entropy weights ``n / (k * count_c)``, as scikit-learn's
-``compute_class_weight``) or ``balanced_sampling=True`` (draw clips with probability
-``1 / count_c``).
+``compute_class_weight``, set on the model: ``model.set_class_weights``) or ``balanced_sampling=True``
+(draw clips with probability ``1 / count_c``).
 
 ``StageProgress`` replaces Trainer's progress bar and printed logs with one bar per run (the console stays
 readable; the logs go to the run's log file, :mod:`hf_ser.console`).
@@ -25,9 +25,8 @@ from sklearn.utils.class_weight import compute_class_weight
 from torch.utils.data import Sampler
 from transformers import Trainer, TrainerCallback
 
-from ..audio import decode_audio_field
+from ..audio import DEFAULT_SAMPLING_RATE, decode_audio_field
 from ..features.augment import SPEED_COLUMN, WaveformAugmenter, change_speed
-from ..modeling.modeling import classification_loss
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +65,8 @@ class EpochSeededWeightedSampler(Sampler[int]):
 
 
 class SERTrainer(Trainer):
-    """Trainer with optional class-weighted cross-entropy (label smoothing honoured) or balanced sampling."""
+    """Trainer that trains on the model's own (class-weighted, label-smoothed) loss, with optional balanced
+    sampling and a deterministic collator for validation/test."""
 
     # compute_loss returns a per-batch mean: Trainer divides it by the gradient accumulation steps.
     loss_is_scaled_for_ga = False
@@ -74,13 +74,11 @@ class SERTrainer(Trainer):
     def __init__(
         self,
         *args: Any,
-        class_weights: torch.Tensor | None = None,
         sample_weights: Sequence[float] | None = None,
         eval_data_collator: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.class_weights = class_weights
         self.sample_weights = sample_weights
         self.eval_data_collator = eval_data_collator
 
@@ -105,21 +103,10 @@ class SERTrainer(Trainer):
             return super().get_test_dataloader(test_dataset)
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-        labels = inputs.pop("labels", None)
+        """The model's own loss (class weights and label smoothing live in its config: one loss path, and the
+        saved config records what training used); Trainer's label smoother would drop the class weights."""
         outputs = model(**inputs)
-        if labels is None:
-            loss = outputs["loss"] if isinstance(outputs, dict) else outputs[0]
-            return (loss, outputs) if return_outputs else loss
-        logits = outputs["logits"] if isinstance(outputs, dict) else outputs[0]
-        layer_logits = outputs.get("layer_logits") if isinstance(outputs, dict) else None
-        if layer_logits is not None:  # one head per encoder layer: the loss is on each head's logits
-            logits = layer_logits
-        weight = None
-        if self.class_weights is not None:
-            weight = self.class_weights.to(device=logits.device, dtype=torch.float32)
-        loss = classification_loss(
-            logits.float(), labels, weight=weight, label_smoothing=float(self.args.label_smoothing_factor)
-        )
+        loss = outputs["loss"] if isinstance(outputs, dict) else outputs[0]
         return (loss, outputs) if return_outputs else loss
 
     def _get_train_sampler(self, train_dataset=None):
@@ -207,7 +194,7 @@ class SERDataCollator:
     """
 
     feature_extractor: Any
-    sampling_rate: int = 16000
+    sampling_rate: int = DEFAULT_SAMPLING_RATE
     training: bool = False
     max_duration_seconds: float | None = None
     augmenter: WaveformAugmenter | None = None

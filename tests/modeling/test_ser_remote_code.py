@@ -22,12 +22,15 @@ ALLOWED_TOP_LEVEL = {
     "json",
     "logging",
     "math",
+    "os",
     "re",
+    "tempfile",
     "typing",
     "numpy",
     "torch",
     "torchaudio",
     "transformers",
+    "huggingface_hub",  # a transformers dependency: the model's push_to_hub uploads its own card
 }
 
 SCRIPT = r"""
@@ -84,11 +87,11 @@ def test_loads_without_hf_ser(config, encoder_dirs, fe, clips, tmp_path):
         "AutoModelForAudioClassification": "modeling.SERForAudioClassification",
     }
     assert json.loads((saved / "preprocessor_config.json").read_text())["auto_map"] == {
-        "AutoFeatureExtractor": "extraction.SERFeatureExtractor"
+        "AutoFeatureExtractor": "feature_extraction.SERFeatureExtractor"
     }
     # the copied code imports only the standard library, numpy, torch, torchaudio, transformers and itself
     code = sorted(p.name for p in saved.glob("*.py"))
-    assert code == ["configuration.py", "extraction.py", "frontends.py", "heads.py", "modeling.py"]
+    assert code == ["configuration.py", "feature_extraction.py", "frontends.py", "heads.py", "modeling.py"]
     for name in code:
         text = (saved / name).read_text()
         for module in re.findall(r"^\s*(?:from|import)\s+([\w.]+)", text, flags=re.MULTILINE):

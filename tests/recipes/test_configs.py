@@ -1,8 +1,14 @@
-"""Every recipe under recipes/ (found recursively) is valid, documented, and its method runs end to end."""
+"""Every recipe under recipes/ (found recursively) is valid, documented, and its method runs end to end.
+
+The end-to-end runs compare their logged training losses and final test UAR with the values recorded in
+``expected_runs.json`` (torchtune's way): a change to what a recipe computes fails here. After a deliberate
+change, ``HF_SER_RECORD_RUNS=1 pytest tests/recipes`` rewrites the file (review its diff).
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -18,9 +24,9 @@ from recipe_utils import (  # noqa: E402
     tiny_encoder_config,
 )
 
-from hf_ser.training.config import read_yaml  # noqa: E402
-from hf_ser.training.cv import parse_cv_config  # noqa: E402
+from hf_ser.training.config import parse_arguments, read_yaml  # noqa: E402
 
+EXPECTED_RUNS = Path(__file__).with_name("expected_runs.json")
 ALL_RECIPES = sorted(p for p in RECIPES.glob("**/*.yaml") if "accelerate_configs" not in p.parts)
 ACCELERATE_CONFIGS = sorted((RECIPES / "accelerate_configs").glob("*.yaml"))
 SYNTHETIC = sorted((RECIPES / "synthetic").glob("*.yaml"))
@@ -29,6 +35,25 @@ HUB_ENCODER = ("facebook/", "microsoft/", "openai/", "superb/")
 
 def rel(path) -> str:
     return str(path.relative_to(ROOT))
+
+
+def check_recorded_run(path: Path, out: Path) -> None:
+    """The run's loss curve (every logged training loss) and test UAR equal the recorded ones."""
+    state = json.loads((out / "trainer_state.json").read_text())
+    run = {
+        "losses": [round(e["loss"], 6) for e in state["log_history"] if "loss" in e],
+        "test_uar": round(json.loads((out / "test_results.json").read_text())["test_uar"], 6),
+    }
+    recorded = json.loads(EXPECTED_RUNS.read_text()) if EXPECTED_RUNS.exists() else {}
+    if os.environ.get("HF_SER_RECORD_RUNS") == "1":
+        recorded[rel(path)] = run
+        EXPECTED_RUNS.write_text(json.dumps(dict(sorted(recorded.items())), indent=1) + "\n")
+        return
+    assert rel(path) in recorded, f"no recorded run for {rel(path)} in {EXPECTED_RUNS.name}"
+    expected = recorded[rel(path)]
+    assert len(run["losses"]) == len(expected["losses"]) == 4
+    assert run["losses"] == pytest.approx(expected["losses"], rel=1e-3)
+    assert run["test_uar"] == pytest.approx(expected["test_uar"], abs=1e-6)
 
 
 def test_recipes_are_found_recursively():
@@ -50,8 +75,10 @@ def test_recipe_is_valid(path, tmp_path):
     args = ["--output_dir", str(tmp_path)]
     if raw["corpus"] != "synthetic":
         args += ["--data_dir", str(tmp_path)]
-    # CV recipes (default.yaml) may carry hf-ser cv keys; parse_cv_config validates both kinds.
-    data, model, training, _, _ = parse_cv_config([str(path), *args])
+    # hf-ser train and hf-ser cv accept the same recipes (and validate every key, both kinds, at once).
+    for command in ("train", "cv"):
+        parsed = parse_arguments([str(path), *args], command)
+    data, model, training = parsed.data, parsed.model, parsed.training
     assert data.corpus == path.parent.name or path.parent.name == "cross_corpus"
     assert training.metric_for_best_model == "uar"
     if model.frontend == "encoder":
@@ -96,6 +123,7 @@ def test_synthetic_recipe_runs_end_to_end(path, tmp_path):
     run_train([str(path), "--output_dir", str(out), *tiny_args()])
     results = check_contract(out)
     assert results["global_step"] == 4
+    check_recorded_run(path, out)
     saved = json.loads((out / "config.json").read_text())
     assert saved["model_type"] == "hf-ser" and set(saved["id2label"].values()) <= {
         "neutral",
@@ -128,6 +156,7 @@ def test_encoder_recipe_method_runs_with_tiny_encoder(path, tmp_path):
         ]
     )
     check_contract(out)
+    check_recorded_run(path, out)
     saved = json.loads((out / "config.json").read_text())
     assert saved["encoder_config"]["model_type"] == tiny["model_type"]
     assert saved["layer_combination"] == raw["layer_combination"]

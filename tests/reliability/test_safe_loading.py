@@ -113,16 +113,18 @@ def test_remote_code_is_off_by_default(tmp_path):
 
 
 def _build(saved: Path, labels: list[str]):
-    from hf_ser.training.arguments import ModelArguments
-    from hf_ser.training.run import build_model
+    from types import SimpleNamespace
 
-    return build_model(ModelArguments(model_name_or_path=str(saved)), labels, 16000)[0]
+    from hf_ser.training.arguments import ModelArguments
+    from hf_ser.training.experiment import build_model
+
+    return build_model(SimpleNamespace(model=ModelArguments(model_name_or_path=str(saved)), data=None), labels)[0]
 
 
 def test_other_class_names_reinitialise_the_classifier_with_a_warning(tmp_path, caplog):
     saved = _save(tmp_path / "emotions4", ["calm", "fear", "disgust", "surprise"])
     original = _build(saved, ["calm", "fear", "disgust", "surprise"])
-    with caplog.at_level(logging.WARNING, logger="hf_ser.training.run"):
+    with caplog.at_level(logging.WARNING, logger="hf_ser.training.experiment"):
         model = _build(saved, SYNTHETIC_CLASSES)
     message = caplog.text
     assert "model_name_or_path" in message and "re-initialised" in message
@@ -150,7 +152,7 @@ def test_same_class_names_in_another_order_keep_their_trained_rows(tmp_path, cap
 
 def test_more_classes_than_saved_gives_a_new_classifier(tmp_path, caplog):
     saved = _save(tmp_path / "two", ["anger", "sadness"])
-    with caplog.at_level(logging.WARNING, logger="hf_ser.training.run"):
+    with caplog.at_level(logging.WARNING, logger="hf_ser.training.experiment"):
         model = _build(saved, SYNTHETIC_CLASSES)
     assert model.head.classifier.out_features == 4 and model.config.num_labels == 4
     assert "re-initialised" in caplog.text

@@ -3,7 +3,7 @@
 import pytest
 
 from hf_ser.training.arguments import DataArguments, ModelArguments, SERTrainingArguments
-from hf_ser.training.config import ConfigError, build_arguments, load_config, parse_config, save_config
+from hf_ser.training.config import ConfigError, build_arguments, load_config, parse_arguments, save_config
 
 
 @pytest.fixture
@@ -17,7 +17,7 @@ def recipe(tmp_path):
 
 
 def test_yaml_then_overrides(recipe):
-    data, model, train = parse_config(
+    args = parse_arguments(
         [
             recipe,
             "--learning_rate",
@@ -33,6 +33,7 @@ def test_yaml_then_overrides(recipe):
             "null",
         ]
     )
+    data, model, train = args.data, args.model, args.training
     assert isinstance(data, DataArguments) and isinstance(model, ModelArguments)
     assert isinstance(train, SERTrainingArguments)
     assert train.learning_rate == pytest.approx(3e-4) and train.seed == 7
@@ -111,7 +112,7 @@ def test_corpus_is_required():
 
 
 def test_config_kwargs_only_set_fields():
-    _, model, _ = build_arguments({"corpus": "synthetic", "head": "lstm", "n_mfcc": 20, "use_lora": False})
+    model = build_arguments({"corpus": "synthetic", "head": "lstm", "n_mfcc": 20, "use_lora": False}).model
     assert model.config_kwargs() == {"head": "lstm", "n_mfcc": 20}
 
 
@@ -152,3 +153,64 @@ def test_cli_error_exit_code(recipe, capsys):
 
     assert main([recipe, "--nope", "1"]) == 2
     assert "unknown key 'nope'" in capsys.readouterr().err
+
+
+def _saved_model(folder) -> str:
+    from hf_ser.modeling import SERConfig, SERForAudioClassification, feature_extractor_for
+
+    model = SERForAudioClassification(SERConfig(num_labels=2, n_mfcc=13, n_mels=26))
+    model.save_pretrained(folder)
+    feature_extractor_for(model.config).save_pretrained(folder)
+    return str(folder)
+
+
+def test_a_saved_model_brings_its_own_config_so_model_keys_and_sampling_rate_cannot_apply(tmp_path):
+    saved = _saved_model(tmp_path / "saved")
+    base = {"corpus": "synthetic", "output_dir": str(tmp_path / "out"), "model_name_or_path": saved}
+    for key, value in (("frontend", "logmel"), ("head", "lstm"), ("do_normalize", False)):
+        with pytest.raises(ValueError, match=f"{key} cannot apply"):
+            build_arguments({**base, key: value})
+    with pytest.raises(ConfigError, match="sampling_rate=8000 cannot apply"):
+        build_arguments({**base, "sampling_rate": 8000})
+    assert build_arguments(base).data.sampling_rate == 16000  # the saved model's own
+
+
+@pytest.mark.parametrize(
+    ("config", "command", "named"),
+    [
+        ({"test_size": 0.2, "validation_size": 0.1}, "cv", ["test_size", "validation_size"]),
+        ({"num_folds": 3, "write_fold_cards": True}, "train", ["num_folds", "write_fold_cards"]),
+        ({"push_to_hub": True, "resume_from_checkpoint": "true"}, "cv", ["push_to_hub", "resume_from_checkpoint"]),
+        ({"push_to_hub": False, "num_folds": None}, "cv", []),  # null / false asks for nothing: no warning
+        (
+            {"test_corpus": "synthetic", "num_validation_speakers": 2, "test_size": 0.3},
+            "cv",
+            ["num_validation_speakers", "test_size"],
+        ),
+        ({"test_size": 0.3, "num_folds": 4}, "cv", ["test_size"]),
+    ],
+)
+def test_keys_a_command_does_not_use_are_named_in_a_warning(config, command, named, tmp_path):
+    corpus = "folder" if config.get("test_corpus") else "synthetic"
+    args = build_arguments({"corpus": corpus, "output_dir": str(tmp_path), **config}, command)
+    assert [note.split("=")[0] for note in args.notes] == named
+    assert all("does not apply" in note for note in args.notes)
+
+
+def test_impossible_values_are_refused_before_any_audio_is_read(tmp_path):
+    base = {"output_dir": str(tmp_path), "data_dir": str(tmp_path / "nowhere")}
+    with pytest.raises(ValueError, match="classes='surprise': emodb has no surprise"):
+        build_arguments({**base, "corpus": "emodb", "classes": "surprise"})
+    with pytest.raises(ValueError, match="corpus='emodbb'"):
+        build_arguments({**base, "corpus": "emodbb"})
+    with pytest.raises(ValueError, match="data_dir serves one corpus"):
+        build_arguments({**base, "corpus": "emodb+ravdess", "classes": "4class"})
+    with pytest.raises(ValueError, match="speaker_normalization"):
+        build_arguments({**base, "corpus": "synthetic", "speaker_normalization": "speaker_z"}, "train")
+
+
+def test_model_keys_the_chosen_front_end_or_head_never_reads_are_named_in_a_warning(tmp_path):
+    config = {"corpus": "synthetic", "output_dir": str(tmp_path), "frontend": "logmel", "n_mfcc": 20, "head": "lstm"}
+    notes = build_arguments({**config, "head_channels": [8], "bidirectional": False}).notes
+    assert [n.split("=")[0] for n in notes] == ["n_mfcc", "head_channels"]
+    assert "does not apply to frontend='logmel'" in notes[0] and "does not apply to head='lstm'" in notes[1]

@@ -93,9 +93,10 @@ def test_killed_fold_resumes_with_same_results(loso_run: Path, tmp_path: Path):
                 raise KeyboardInterrupt("simulated kill")
 
     shutil.copy(loso_run.parent / "tiny.yaml", tmp_path / "tiny.yaml")
-    data_args, model_args, training_args, cv_args, config = cv.parse_cv_config(tiny_argv(tmp_path))
+    from hf_ser.training.config import parse_arguments
+
     with pytest.raises(KeyboardInterrupt):
-        cv.run_cv(data_args, model_args, training_args, cv_args, config=config, callbacks=[Kill()])
+        cv.run_cv(parse_arguments(tiny_argv(tmp_path), "cv"), callbacks=[Kill()])
     out = tmp_path / "out"
     assert (out / "fold_00" / cv.PREDICTIONS).exists() and not (out / "fold_01" / cv.PREDICTIONS).exists()
     assert list((out / "fold_01").glob("checkpoint-4"))
@@ -131,8 +132,10 @@ def test_bad_cv_keys_are_errors(tmp_path: Path, capsys):
     assert cv.main(tiny_argv(tmp_path, speaker_normalization="global")) == 2
     assert cv.main(tiny_argv(tmp_path, cache_features="false", speaker_normalization="speaker_z")) == 2
     # augmentation makes cached features inexact: `cache_features: true` and speaker_z refuse to run
-    assert cv.main(tiny_argv(tmp_path, cache_features="true", augment="true")) == 2
+    assert cv.main(tiny_argv(tmp_path, cache_features="true", augment="true", test_size=0.2)) == 2
     assert "augment" in capsys.readouterr().err
+    # a key the protocol does not use is named in a logged warning (speaker folds test every speaker)
+    assert "test_size=0.2 does not apply to `hf-ser cv`" in (tmp_path / "out" / cv.CV_LOG).read_text()
     assert cv.main(tiny_argv(tmp_path, speaker_normalization="speaker_z", max_duration_seconds=1.0)) == 2
 
 
@@ -163,3 +166,32 @@ def test_cross_corpus_synthetic_to_folder(tmp_path: Path):
     assert all(s.startswith("folder_") for s in r["folds"][0]["test_speakers"])
     assert r["labels"] == ["neutral", "happiness", "sadness", "anger"]
     assert os.path.exists(tmp_path / "out" / cv.CONFUSION_PNG)
+    # the same recipe through hf-ser train: the protocol's one fold, one saved model tested on the other corpus
+    from hf_ser.training import run
+
+    argv[argv.index("--output_dir") + 1] = str(tmp_path / "model")
+    assert run.main(argv) == 0
+    results = json.loads((tmp_path / "model" / "test_results.json").read_text())
+    assert results["protocol"] == r["protocol"] and results["test_num_samples"] == n_test
+    assert results["test_confusion_matrix"] == r["confusion_matrix"]  # the same model as the one CV fold
+
+
+def test_train_and_cv_accept_the_same_recipe_joining_two_corpora(tmp_path: Path):
+    """`corpus: a+b` (folders in data_dirs) through both commands: one model, and speaker folds."""
+    import json as _json
+
+    from hf_ser.training import run
+
+    _write_folder_corpus(tmp_path / "folder")
+    joined = {"corpus": "synthetic+folder", "data_dirs": _json.dumps({"folder": str(tmp_path / "folder")})}
+    joined["classes"] = "4class"
+    joined["corpus_options"] = _json.dumps({"synthetic": {"num_speakers": NUM_SPEAKERS, "utterances_per_emotion": 2}})
+    assert run.main(tiny_argv(tmp_path, out="train", **joined)) == 0
+    results = json.loads((tmp_path / "train" / "test_results.json").read_text())
+    speakers = [s for split in results["speakers"].values() for s in split]
+    assert {s.split("_")[0] for s in speakers} == {"synthetic", "folder"} and results["corpus"] == "synthetic+folder"
+    assert (tmp_path / "train" / "README.md").exists()
+    assert cv.main(tiny_argv(tmp_path, out="cv", num_folds=2, **joined)) == 0
+    r = load(tmp_path / "cv")
+    assert r["pooled"]["num_samples"] == NUM_SPEAKERS * 4 * 2 + 2 * 4
+    assert {s.split("_")[0] for f in r["folds"] for s in f["test_speakers"]} == {"synthetic", "folder"}

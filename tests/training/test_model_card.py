@@ -26,7 +26,7 @@ PATTERN = [
     r"^\s+value: 0\.7345$",
     r"^---$",
     r"^# ravdess-mfcc-cnn$",
-    r"\*\*RAVDESS \(speech\)\*\*",
+    r"\*\*\[RAVDESS \(speech\)\]\(https://zenodo\.org/records/1188976\)\*\*",
     r"^- \*\*Model:\*\* 40 MFCC → cnn head$",
     r"^- \*\*Parameters:\*\* 12,345 \(12,345 trained\)$",
     r"^Protocol: \*\*speaker-independent train/validation/test split\*\*",
@@ -48,6 +48,8 @@ PATTERN = [
     r"^\| head_channels \| 64, 128 \|$",
     r"^Training took 42\.0 s on 1 CPU process\.$",
     r"^- transformers ",
+    r"^### Corpus citation$",
+    r"Livingstone",
 ]
 
 
@@ -135,3 +137,37 @@ def test_card_names_the_encoder_and_its_licence_for_hub_ids_and_local_folders(tm
 def test_card_says_a_file_path_needs_ffmpeg_and_shows_the_way_without_it():
     card = render_model_card(card_data())
     assert "ffmpeg" in card and 'classifier({"raw": wave.mean(axis=1), "sampling_rate": sr})' in card
+
+
+def test_a_trained_models_own_save_pretrained_writes_its_card_and_push_to_hub_uploads_it(tmp_path, fake_hub):
+    """The card travels with the model (setfit's way): not only `hf-ser train`'s output folder has it."""
+    import sys
+    from pathlib import Path
+
+    from transformers import TrainerCallback
+
+    from hf_ser.training import run
+    from hf_ser.training.config import parse_arguments
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "recipes"))
+    from recipe_utils import ROOT, tiny_args
+
+    kept = []
+
+    class KeepModel(TrainerCallback):
+        def on_train_end(self, args, state, control, model=None, **kwargs):
+            kept.append(model)
+
+    recipe = str(ROOT / "recipes" / "synthetic" / "default.yaml")
+    results = run.train(parse_arguments([recipe, "--output_dir", str(tmp_path / "run"), *tiny_args()]), [KeepModel()])
+    model = kept[0]
+    model.save_pretrained(tmp_path / "mine")
+    card = (tmp_path / "mine" / "README.md").read_text(encoding="utf-8")
+    assert card == (tmp_path / "run" / "README.md").read_text(encoding="utf-8")
+    assert f"**{results['test_uar']:.3f}**" in card and "model-index" in card
+    assert model.push_to_hub("me/ser-card", private=True) == "me/ser-card"
+    assert [c[0] for c in fake_hub] == ["init", "create_repo", "upload_folder"]
+    assert fake_hub[1] == ("create_repo", "me/ser-card", True, True)
+    uploaded = fake_hub[2][4]
+    assert uploaded["README.md"].decode("utf-8") == card  # the model's own card, not transformers' generic one
+    assert {"model.safetensors", "config.json", "modeling.py"} <= set(uploaded)

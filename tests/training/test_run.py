@@ -119,24 +119,8 @@ def test_evaluate_writes_beside_the_model_folder_and_warns_on_few_clips(trained,
     assert "warning" in (report_dir / "eval_report.md").read_text() and (report_dir / "evaluate.log").exists()
 
 
-def test_push_to_hub_with_mocked_client(tmp_path, monkeypatch):
-    import huggingface_hub
-
-    calls = []
-
-    class FakeApi:
-        def __init__(self, token=None):
-            calls.append(("init", token))
-
-        def create_repo(self, repo_id, private=False, exist_ok=False, **kwargs):
-            calls.append(("create_repo", repo_id, private, exist_ok))
-            return huggingface_hub.RepoUrl(f"https://huggingface.co/{repo_id}")
-
-        def upload_folder(self, repo_id, folder_path, commit_message=None, ignore_patterns=None, **kwargs):
-            files = sorted(os.listdir(folder_path))
-            calls.append(("upload_folder", repo_id, files, ignore_patterns))
-
-    monkeypatch.setattr(huggingface_hub, "HfApi", FakeApi)
+def test_push_to_hub_with_mocked_client(tmp_path, fake_hub):
+    calls = fake_hub
     out = tmp_path / "pushed"
     run_train(
         [
@@ -152,7 +136,7 @@ def test_push_to_hub_with_mocked_client(tmp_path, monkeypatch):
     assert kinds == ["init", "create_repo", "upload_folder"], calls  # once, at the end, not per checkpoint
     _, repo_id, private, exist_ok = calls[1]
     assert repo_id == "me/ser-demo" and private is True and exist_ok is True
-    _, _, files, ignore = calls[2]
+    _, _, files, ignore, _ = calls[2]
     assert {"model.safetensors", "config.json", "README.md", "test_results.json"} <= set(files)
     # the model folder is what is uploaded: no checkpoints (deleted once the model is saved), no pickles
     assert not [f for f in files if f.startswith("checkpoint-")] and "training_args.bin" not in files
@@ -222,7 +206,7 @@ def test_resume_after_sigkill_gives_same_metrics(tmp_path):
 
 
 def test_resume_true_picks_last_complete_checkpoint(tmp_path):
-    from hf_ser.training.run import resolve_resume_checkpoint
+    from hf_ser.training.experiment import resolve_resume_checkpoint
 
     checkpoints = tmp_path  # Trainer's output_dir/checkpoint-N
     for step, complete in ((2, True), (4, True), (6, False)):

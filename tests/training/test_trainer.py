@@ -36,27 +36,25 @@ def test_epoch_seeded_sampler_is_reproducible_per_epoch():
     assert 30 < sum(i >= 90 for i in first) < 70
 
 
-def test_weighted_loss_matches_torch():
-    from types import SimpleNamespace
-
-    from transformers.modeling_outputs import SequenceClassifierOutput
-
+def test_the_model_owns_the_one_loss_and_its_saved_config_records_the_class_weights(tmp_path):
+    from hf_ser.modeling import SERConfig, SERForAudioClassification
     from hf_ser.training.trainer import SERTrainer
 
-    logits = torch.tensor([[2.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    torch.manual_seed(0)
+    model = SERForAudioClassification(SERConfig(num_labels=2, label_smoothing=0.1, head_num_layers=0)).eval()
+    model.set_class_weights([0.5, 2.0])
+    features = torch.randn(3, 4, model.config.feature_dim)
     labels = torch.tensor([0, 1, 1])
+    out = model(frontend_features=features, labels=labels)
     weights = torch.tensor([0.5, 2.0])
-    trainer = SERTrainer.__new__(SERTrainer)  # only compute_loss is exercised
-    trainer.class_weights = weights
-    trainer.args = SimpleNamespace(label_smoothing_factor=0.1)
-
-    def model(**inputs):
-        assert "labels" not in inputs
-        return SequenceClassifierOutput(logits=logits)
-
-    loss = trainer.compute_loss(model, {"input_values": torch.zeros(3, 10), "labels": labels})
-    expected = torch.nn.functional.cross_entropy(logits, labels, weight=weights, label_smoothing=0.1)
-    assert loss.item() == pytest.approx(expected.item())
+    expected = torch.nn.functional.cross_entropy(out.logits, labels, weight=weights, label_smoothing=0.1)
+    assert out.loss.item() == pytest.approx(expected.item())
+    trainer = SERTrainer.__new__(SERTrainer)  # only compute_loss is exercised: it is the model's loss
+    loss = trainer.compute_loss(model, {"frontend_features": features, "labels": labels})
+    assert loss.item() == pytest.approx(out.loss.item())
+    model.config.save_pretrained(tmp_path)
+    saved = SERConfig.from_pretrained(tmp_path)
+    assert saved.class_weights == [0.5, 2.0] and saved.label_smoothing == 0.1
 
 
 def test_epoch_seeded_dataset_seeds_survive_the_dataloader():

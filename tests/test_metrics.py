@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from hf_ser.training.metrics import classification_metrics, compute_metrics
+from hf_ser.metrics import classification_metrics, compute_metrics
 
 
 def test_hand_computed_example():
@@ -52,3 +52,15 @@ def test_errors():
         classification_metrics([0, 1], [0])
     with pytest.raises(ValueError, match="empty"):
         classification_metrics([], [])
+
+
+def test_evaluate_module_loads_offline_by_path_and_gives_the_same_numbers(monkeypatch, tmp_path):
+    evaluate = pytest.importorskip("evaluate")
+    from hf_ser.metrics import EVALUATE_MODULE
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    metric = evaluate.load(EVALUATE_MODULE, cache_dir=str(tmp_path))
+    y_true, y_pred = [0, 0, 0, 0, 1, 1, 2, 2], [0, 0, 0, 1, 1, 0, 2, 2]
+    out = metric.compute(predictions=y_pred, references=y_true, labels=["a", "b", "c"])
+    assert out == classification_metrics(y_true, y_pred, ["a", "b", "c"])
+    assert out["uar"] == pytest.approx((0.75 + 0.5 + 1.0) / 3)

@@ -3,15 +3,22 @@
 UAR (unweighted average recall, = balanced accuracy = macro recall) is the headline metric: SER
 corpora are imbalanced and a model that always answers the majority class must not look good.
 WA (weighted accuracy) is plain accuracy. Nothing here hand-rolls metric math.
+
+``evaluate.load(hf_ser.metrics.EVALUATE_MODULE)`` loads the same metrics as an ``evaluate`` module (the
+ecosystem's metric interface; a local script, so it loads offline): ``compute(predictions=, references=,
+labels=)`` returns :func:`classification_metrics`'s dict.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, recall_score
+
+EVALUATE_MODULE = os.path.join(os.path.dirname(__file__), "ser_metrics", "ser_metrics.py")
 
 
 def classification_metrics(
@@ -21,9 +28,10 @@ def classification_metrics(
 ) -> dict[str, Any]:
     """UAR, accuracy (WA), macro-F1, per-class recall and the confusion matrix.
 
-    ``labels`` are the class names in id order; every class counts in the macro averages even when
-    it is absent from ``y_true`` (its recall is then 0 by convention, as scikit-learn's
-    ``zero_division=0``), so scores stay comparable between folds that miss a class.
+    ``labels`` are the class names in id order. UAR and macro-F1 average over the classes present in
+    ``y_true`` (a class with no clips has no recall to average: a fold or split that lacks one is not
+    pulled towards 0); every class keeps its row and column in the confusion matrix and its count in
+    ``support``, and ``per_class_recall`` lists the classes present.
     """
     y_true = np.asarray(y_true, dtype=np.int64).reshape(-1)
     y_pred = np.asarray(y_pred, dtype=np.int64).reshape(-1)
@@ -35,7 +43,6 @@ def classification_metrics(
     names = list(labels) if labels is not None else [str(i) for i in range(num_classes)]
     ids = list(range(num_classes))
     present = sorted(set(y_true.tolist()))
-    # UAR over the classes that occur in y_true: a class with no test samples has no recall to average.
     uar = recall_score(y_true, y_pred, labels=present, average="macro", zero_division=0)
     per_class = recall_score(y_true, y_pred, labels=ids, average=None, zero_division=0)
     support = np.bincount(y_true, minlength=num_classes)

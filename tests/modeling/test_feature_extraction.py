@@ -8,7 +8,7 @@ import torch
 from transformers import AutoFeatureExtractor, BatchFeature
 
 import hf_ser  # noqa: F401  (registers AutoFeatureExtractor)
-from hf_ser.features import SERFeatureExtractor
+from hf_ser.modeling import SERFeatureExtractor
 
 
 @pytest.fixture
