@@ -98,7 +98,9 @@ class CremaDBuilder(CorpusBuilder):
     def parse(self, file: SourceFile) -> Utterance:
         m = _NAME.match(file.stem)
         if not m:
-            raise SkipFile(REASON_NAME, f"{file.name!r} does not follow CREMA-D's <actor>_<sentence>_<EMO>_<level> naming")
+            raise SkipFile(
+                REASON_NAME, f"{file.name!r} does not follow CREMA-D's <actor>_<sentence>_<EMO>_<level> naming"
+            )
         emotion = CORPUS_LABEL_MAPS["crema_d"].get(m["emotion"].upper())
         if emotion is None:
             raise SkipFile(REASON_UNKNOWN_LABEL, f"unknown CREMA-D emotion code {m['emotion']!r} in {file.name!r}")

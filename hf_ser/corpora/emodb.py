@@ -40,7 +40,9 @@ class EmoDBBuilder(CorpusBuilder):
     def parse(self, file: SourceFile) -> Utterance:
         m = _NAME.match(file.stem)
         if not m:
-            raise SkipFile(REASON_NAME, f"{file.name!r} does not follow EMO-DB's <speaker><text><emotion><version> naming")
+            raise SkipFile(
+                REASON_NAME, f"{file.name!r} does not follow EMO-DB's <speaker><text><emotion><version> naming"
+            )
         code = m["emotion"]
         emotion = CORPUS_LABEL_MAPS["emodb"].get(code)
         if emotion is None:

@@ -242,6 +242,14 @@ class ModelArguments:
             "the model (default: on for functionals, off otherwise)."
         },
     )
+    level_normalization: str | None = field(
+        default=None,
+        metadata={
+            "help": "speech_rms: remove DC and set each clip's speech-frame RMS to -20 dBFS inside the model, so "
+            "the recording gain does not change predictions; none (default: speech_rms for functionals and "
+            "Whisper, none for front ends whose feature extractor z-normalises the waveform)."
+        },
+    )
     feature_normalization: str | None = field(
         default=None, metadata={"help": "Per-utterance feature normalisation: utterance or none."}
     )
