@@ -126,35 +126,93 @@ def test_models_saved_with_a_level_setting_keep_it(tmp_path):
 
 
 EMODB = SHARED / "corpora" / "emodb" / "wav"
+WHISPER = SHARED / "models" / "whisper-base"
+EMODB_EMOTIONS = {
+    "W": "anger",
+    "L": "boredom",
+    "E": "disgust",
+    "A": "fear",
+    "F": "happiness",
+    "T": "sadness",
+    "N": "neutral",
+}
+needs_emodb = pytest.mark.skipif(not EMODB.is_dir(), reason=f"real EMO-DB copy not found at {EMODB}")
+
+
+def quiet_take(wave: np.ndarray, db: float = -25.0) -> np.ndarray:
+    """What a take recorded `db` quieter holds once stored as 16-bit PCM."""
+    return (np.round(wave * 10 ** (db / 20) * 32768) / 32768).astype(np.float32)
+
+
+def frontend_output(model, fe, wave: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    inputs = fe(wave, sampling_rate=SR, return_tensors="pt")
+    with torch.inference_mode():
+        return model.compute_frontend(inputs["input_values"], inputs["attention_mask"])
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not EMODB.is_dir(), reason=f"real EMO-DB copy not found at {EMODB}")
-@pytest.mark.parametrize("name", ["default", "whisper_base"])
-def test_emodb_speaker_attenuated_by_25_db_gets_the_same_features(name, encoder_dirs):
-    """Speaker 03 recorded 25 dB quieter (stored as 16-bit, like a real quiet recording): the front-end
-    features the head sees match the original's, so any trained head predicts the same labels."""
-    family = dict(FAMILIES[name])
-    whisper = SHARED / "models" / "whisper-base"
-    if family.get("frontend") == "encoder":
-        if not whisper.is_dir():
-            pytest.skip(f"Whisper-base not found at {whisper}")
-        family["encoder_name_or_path"] = str(whisper)
+@needs_emodb
+def test_emodb_speaker_attenuated_by_25_db_is_predicted_the_same():
+    """The default recipe's model, trained on 9 EMO-DB speakers, predicts speaker 03 the same whether its
+    takes are as recorded or 25 dB quieter (16-bit), and well above chance (a collapsed fold scores 1/7)."""
+    labels = sorted(set(EMODB_EMOTIONS.values()))
+    label2id = {name: i for i, name in enumerate(labels)}
     torch.manual_seed(0)
+    config = SERConfig(id2label=dict(enumerate(labels)), label2id=label2id, **FAMILIES["default"])
+    model = SERForAudioClassification(config).eval()
+    fe = feature_extractor_for(model.config)
+    train_x, train_y, test_x, quiet_x, test_y = [], [], [], [], []
+    for path in sorted(EMODB.glob("*.wav")):
+        wave, _ = sf.read(path, dtype="float32")
+        label = label2id[EMODB_EMOTIONS[path.stem[5]]]
+        features = frontend_output(model, fe, wave)[0]
+        if path.name.startswith("03"):
+            (
+                test_x.append(features),
+                test_y.append(label),
+                quiet_x.append(frontend_output(model, fe, quiet_take(wave))[0]),
+            )
+        else:
+            train_x.append(features), train_y.append(label)
+    x, y = torch.cat(train_x), torch.tensor(train_y)
+    model.set_feature_statistics(x.mean(0)[0], x.std(0)[0])
+    optimizer = torch.optim.AdamW(model.head.parameters(), lr=1e-3, weight_decay=1e-3)
+    model.train()
+    for _ in range(60):  # the recipe's head and loss, a plain loop (the test is about the inputs, not the trainer)
+        for batch in torch.randperm(len(y)).split(32):
+            loss = model(frontend_features=x[batch], labels=y[batch]).loss
+            optimizer.zero_grad(), loss.backward(), optimizer.step()
+    model.eval()
+    with torch.inference_mode():
+        as_recorded = model(frontend_features=torch.cat(test_x)).logits.argmax(-1)
+        quieter = model(frontend_features=torch.cat(quiet_x)).logits.argmax(-1)
+    truth = torch.tensor(test_y)
+
+    def uar(pred: torch.Tensor) -> float:
+        return float(np.mean([(pred[truth == c] == c).float().mean() for c in truth.unique()]))
+
+    agree = (as_recorded == quieter).float().mean().item()
+    assert agree >= 0.9, f"only {agree:.0%} of speaker 03's takes keep their label 25 dB quieter"
+    assert abs(uar(as_recorded) - uar(quieter)) <= 0.05 and uar(quieter) >= 2 / len(labels)
+
+
+@pytest.mark.slow
+@needs_emodb
+@pytest.mark.skipif(not WHISPER.is_dir(), reason=f"Whisper-base not found at {WHISPER}")
+def test_emodb_speaker_attenuated_by_25_db_gets_the_same_whisper_features():
+    """Whisper-base layer means of speaker 03's takes 25 dB quieter (16-bit) stay closer to their own take as
+    recorded than to any other of the speaker's takes: the level moves them less than the emotion does."""
+    family = dict(FAMILIES["whisper_base"], encoder_name_or_path=str(WHISPER))
     model = SERForAudioClassification(SERConfig(id2label=ID2LABEL, label2id=LABEL2ID, **family)).eval()
     fe = feature_extractor_for(model.config)
-    files = sorted(EMODB.glob("03*.wav"))[:: 4 if name == "whisper_base" else 1]
     original, quiet = [], []
-    for f in files:
-        wave, sr = sf.read(f, dtype="float32")
-        attenuated = (np.round(wave * 10 ** (-25 / 20) * 32768) / 32768).astype(np.float32)  # a quiet 16-bit take
-        for w, out in ((wave, original), (attenuated, quiet)):
-            inputs = fe(w, sampling_rate=sr, return_tensors="pt")
-            with torch.inference_mode():
-                feats, mask = model.compute_frontend(inputs["input_values"], inputs["attention_mask"])
-            out.append(feats[0][mask[0]].mean(0).flatten())  # the clip's mean feature vector
+    for path in sorted(EMODB.glob("03*.wav"))[::4]:
+        wave, _ = sf.read(path, dtype="float32")
+        original.append(frontend_output(model, fe, wave)[0].flatten())
+        quiet.append(frontend_output(model, fe, quiet_take(wave))[0].flatten())
     original, quiet = torch.stack(original), torch.stack(quiet)
-    spread = original.std(0).clamp(min=1e-6)  # how much each feature varies between this speaker's clips
-    change = ((quiet - original).abs() / spread).flatten()
-    assert change.quantile(0.99) < 0.05, f"{name}: 99th percentile change {change.quantile(0.99):.3g} of the spread"
-    assert change.median() < 0.01, f"{name}: median change {change.median():.3g} of the spread"
+    scale = original.std(0).clamp(min=1e-6)
+    distance = torch.cdist(quiet / scale, original / scale)  # [quiet take, take as recorded]
+    own = distance.diagonal()
+    others = distance.masked_fill(torch.eye(len(own), dtype=torch.bool), float("inf")).amin(1)
+    assert (own < 0.25 * others).all(), f"own take {own.tolist()} vs nearest other {others.tolist()}"
