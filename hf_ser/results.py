@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import os
 import re
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,22 @@ _HEADER = (
     "| run | protocol | setting | pooled UAR | WA | macro-F1 | fold UAR mean ± std | lowest fold UAR "
     "| wall time | date |\n|---|---|---|---|---|---|---|---|---|---|\n"
 )
+
+
+def portable_command(command: str, root: Path) -> str:
+    """The run's command as a reader re-runs it from the repository: absolute paths made relative to ``root``,
+    the output folder (where this run happened to write) left out."""
+    words = shlex.split(command)
+    kept: list[str] = []
+    skip = False
+    for word in words:
+        if skip:
+            skip = False
+        elif word == "--output_dir":
+            skip = True
+        else:
+            kept.append(os.path.relpath(word, root.resolve()) if os.path.isabs(word) else word)
+    return shlex.join(kept)
 
 
 def record_from_cv_results(cv_results: dict[str, Any], name: str, note: str, date: str) -> dict[str, Any]:
@@ -129,7 +146,9 @@ def add(cv_results_path: Path, name: str, note: str, recipes_dir: Path, overwrit
     if target.exists() and not overwrite:
         raise FileExistsError(f"{target} exists: pass --overwrite to replace it")
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(record_from_cv_results(cv_results, name, note, date), indent=1) + "\n")
+    record = record_from_cv_results(cv_results, name, note, date)
+    record["command"] = portable_command(record["command"], recipes_dir.parent)
+    target.write_text(json.dumps(record, indent=1) + "\n")
     return target
 
 

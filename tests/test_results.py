@@ -90,3 +90,10 @@ def test_shipped_readmes_match_their_records():
     readmes = readmes_with_tables(REPO)
     assert REPO / "README.md" in readmes
     assert update_tables(readmes, REPO / "recipes", check=True) == [], "run `hf-ser results tables`"
+
+
+def test_recorded_commands_rerun_from_the_repository(repo, tmp_path):
+    from hf_ser.results import portable_command
+
+    command = f"hf-ser cv recipes/emodb/default.yaml --data_dir {repo.parent / 'corpora' / 'emo db'} --output_dir /x/y"
+    assert portable_command(command, repo) == "hf-ser cv recipes/emodb/default.yaml --data_dir '../corpora/emo db'"
