@@ -93,7 +93,10 @@ def test_shipped_readmes_match_their_records():
 
 
 def test_recorded_commands_rerun_from_the_repository(repo, tmp_path):
+    import shlex
+
     from hf_ser.results import portable_command
 
-    command = f"hf-ser cv recipes/emodb/default.yaml --data_dir {repo.parent / 'corpora' / 'emo db'} --output_dir /x/y"
+    data_dir = shlex.quote(str(repo.parent / "corpora" / "emo db"))
+    command = f"hf-ser cv recipes/emodb/default.yaml --data_dir {data_dir} --output_dir /x/y"
     assert portable_command(command, repo) == "hf-ser cv recipes/emodb/default.yaml --data_dir '../corpora/emo db'"
