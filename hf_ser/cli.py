@@ -20,6 +20,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "predict": ("hf_ser.inference", "predict files, folders or long recordings (emotion timeline) with a saved model"),
     "push": ("hf_ser.hub", "upload a saved model folder (weights, code, card, results) to the Hugging Face Hub"),
     "export": ("hf_ser.exporters.onnx", "export a saved model, front end included, to ONNX (checked against PyTorch)"),
+    "results": (
+        "hf_ser.results",
+        "record a cv run's results and regenerate the README results tables from the records",
+    ),
     "demo-app": ("hf_ser.app", "local web page (Gradio): upload or record audio -> scores, timeline; offline"),
 }
 

@@ -17,6 +17,7 @@ FEATURE_NORMALIZATIONS = ("utterance", "none")
 WHISPER_INPUTS = ("real_length", "padded")
 LAYER_COMBINATIONS = ("none", "weighted_sum", "concat", "ensemble")
 ENCODER_POOLINGS = ("none", "mean")
+LEVEL_NORMALIZATIONS = ("none", "speech_rms")
 HEAD_NORMS = ("none", "batch", "layer")
 HEAD_ACTIVATIONS = ("relu", "gelu")
 # 12 statistics x (40 MFCC + 64 log-mel + 8 LLDs, and their deltas) + voiced log-F0 and its delta + 2
@@ -79,6 +80,11 @@ FIELD_HELP = {
         "Standardise front-end features with mean/std fitted on the training split and saved with the model "
         "(default: on for functionals, off otherwise)."
     ),
+    "level_normalization": (
+        "speech_rms: remove DC and set each clip's speech-frame RMS to -20 dBFS inside the model, so the recording "
+        "gain does not change predictions; none (default: speech_rms for functionals and Whisper, none for front "
+        "ends whose feature extractor z-normalises the waveform)."
+    ),
     "head": "Classifier head: mlp, cnn, lstm, cnn_lstm or parallel.",
     "head_hidden_size": "Hidden size of the head.",
     "head_num_layers": "Number of head layers (mlp / lstm).",
@@ -133,8 +139,14 @@ class SERConfig(PretrainedConfig):
           when the normalised autocorrelation peak exceeds it), `functionals_energy_threshold` (and the frame
           RMS exceeds this fraction of the clip maximum), `functionals_f0_min` / `functionals_f0_max` (Hz).
           `compute_frontend` gives [B, 1, 2714] with an all-True mask; `feature_normalization` does not apply
-          (use `feature_standardization`); use it with `head="mlp"`. Use unnormalised waveforms
-          (`do_normalize=False`, the extractor's default for this front end): levels are features.
+          (use `feature_standardization`); use it with `head="mlp"`. The extractor leaves its waveforms
+          unnormalised (`do_normalize=False`): level contours within a clip are features, and
+          `level_normalization` makes them independent of the recording gain.
+        - `level_normalization` ("speech_rms": inside the model, before the front end, each clip's DC offset is
+          removed and its level set so the RMS over its speech frames is -20 dBFS; "none"; None = chosen when
+          the model is built: "speech_rms" for the front ends that see raw levels, functionals and Whisper,
+          "none" for the others, whose feature extractor z-normalises the waveform). Either way a clip's
+          prediction does not depend on its recording gain or DC offset.
         - `feature_standardization` (None: on for "functionals", off otherwise): subtract `feature_mean` and
           divide by `feature_std`, buffers saved with the weights, at the start of `classify_frontend`. The
           trainer sets them from the training set with `model.set_feature_statistics(mean, std)` or
@@ -193,6 +205,7 @@ class SERConfig(PretrainedConfig):
         functionals_f0_min: float = 60.0,
         functionals_f0_max: float = 500.0,
         feature_standardization: bool | None = None,
+        level_normalization: str | None = None,
         head: str = "mlp",
         head_hidden_size: int = 128,
         head_num_layers: int = 1,
@@ -242,6 +255,7 @@ class SERConfig(PretrainedConfig):
         if feature_standardization is None:
             feature_standardization = frontend == "functionals"
         self.feature_standardization = bool(feature_standardization)
+        self.level_normalization = level_normalization
         self.head = head
         self.head_hidden_size = head_hidden_size
         self.head_num_layers = head_num_layers
@@ -284,6 +298,8 @@ class SERConfig(PretrainedConfig):
         choice("whisper_input", WHISPER_INPUTS)
         choice("layer_combination", LAYER_COMBINATIONS)
         choice("encoder_pooling", ENCODER_POOLINGS)
+        if self.level_normalization is not None:
+            choice("level_normalization", LEVEL_NORMALIZATIONS)
         if not isinstance(self.whisper_pad_seconds, (int, float)) or not 0 < self.whisper_pad_seconds <= 30:
             raise ValueError(f"whisper_pad_seconds must be in (0, 30], got {self.whisper_pad_seconds!r}")
         choice("head_norm", HEAD_NORMS)

@@ -481,6 +481,9 @@ def masked_functionals(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     return torch.cat([mean, std, p5, p25, p50, p75, p95, p75 - p25, p95 - p5, skew, kurt, slope], dim=-1)
 
 
+FUNCTIONALS_FLOOR_DB = 50.0
+
+
 class FunctionalsFrontend(nn.Module):
     """Utterance-level functionals (2714 values per clip) of spectral and prosodic frame features.
 
@@ -491,7 +494,9 @@ class FunctionalsFrontend(nn.Module):
     `functionals_f0_min`..`functionals_f0_max` Hz, parabolic interpolation; voiced when the autocorrelation peak
     exceeds `functionals_pitch_threshold` and the frame RMS exceeds `functionals_energy_threshold` times the
     clip maximum), voicing, autocorrelation peak, log-energy, zero-crossing rate, spectral centroid and 85 %
-    roll-off (kHz), log flatness, flux (x100) and the high/low band energy ratio at 1 kHz (log).
+    roll-off (kHz), log flatness, flux (x100) and the high/low band energy ratio at 1 kHz (log). Every bin's
+    power gets a floor `FUNCTIONALS_FLOOR_DB` below the clip's loudest frame (and quieter frames a zero-crossing
+    rate of 0), so the recording's noise floor does not become a feature.
     Functionals (`masked_functionals`): 12 statistics of every frame feature and of its 5-frame delta; of log-F0
     and its delta over voiced frames only (zeros when fewer than 3 are voiced); the voiced fraction and the log
     duration. Output order: MFCC, MFCC delta, log-mel, log-mel delta, F0, F0 delta, [voiced fraction, log
@@ -604,8 +609,15 @@ class FunctionalsFrontend(nn.Module):
             center=False,
             return_complex=True,
         )[..., :t]
-        mag = stft.abs()  # [B, F, T]
-        power = mag**2
+        power = stft.abs() ** 2  # [B, F, T]
+        # A floor FUNCTIONALS_FLOOR_DB below the clip's loudest frame, added to every bin: what lies below it is
+        # the recording's noise (a quiet take re-quantised to 16 bit has another one), not the speaker, so every
+        # power-based LLD sees the same floor there whatever the recording level and noise.
+        frame_power = power.mean(1)  # [B, T]
+        floor = frame_power.masked_fill(~mask, 0.0).amax(-1) * 10 ** (-FUNCTIONALS_FLOOR_DB / 10)  # [B]
+        quiet = frame_power < floor[:, None]  # frames below the floor: no speech information
+        power = power + floor[:, None, None]
+        mag = power.sqrt()
         logmel = torch.log(torch.matmul(self.logmel_fb.to(dtype).T, power) + 1e-6).transpose(1, 2)
         db = 10.0 * torch.log10(torch.matmul(self.mfcc_fb.to(dtype).T, power).clamp(min=1e-10))
         peak_db = db.masked_fill(~mask[:, None, :], float("-inf")).amax(dim=(1, 2), keepdim=True)
@@ -630,7 +642,7 @@ class FunctionalsFrontend(nn.Module):
         # zero-crossing rate on zero-padded, uncentred-window frames
         half = self.win_length // 2
         xz = nn.functional.pad(x, (half, half)).unfold(1, self.win_length, hop)[:, :t]
-        zcr = (torch.diff(torch.sign(xz), dim=-1) != 0).to(dtype).mean(-1)
+        zcr = (torch.diff(torch.sign(xz), dim=-1) != 0).to(dtype).mean(-1) * ~quiet  # noise crossings count 0
 
         f0, ac_peak, voiced = self._pitch(x, frames, t)
         log_f0 = torch.where(voiced, torch.log(f0), torch.zeros_like(f0))

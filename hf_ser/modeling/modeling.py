@@ -53,6 +53,51 @@ def classification_loss(
     return nn.functional.cross_entropy(logits, labels, weight=weight, label_smoothing=label_smoothing)
 
 
+LEVEL_TARGET_DBFS = -20.0  # RMS over speech frames after `normalize_level` (speech corpora sit at about -37 to -18)
+SPEECH_RANGE_DB = 40.0  # 25 ms frames within this of a clip's loudest frame are its speech frames
+SILENT_POWER = 1e-12  # -120 dBFS: a clip this quiet (digital silence) is left as it is
+
+
+def normalize_level(
+    input_values: torch.Tensor, attention_mask: torch.Tensor | None, sampling_rate: int
+) -> torch.Tensor:
+    """[B, N] waveforms with each clip's DC offset removed and its level set so that the RMS over its speech
+    frames is `LEVEL_TARGET_DBFS`, over its real samples only (padding stays 0, so batching changes nothing).
+
+    Speech frames are the 25 ms frames within `SPEECH_RANGE_DB` of the clip's loudest one: a threshold relative
+    to the clip itself, so scaling a clip by any gain (a quieter microphone, a +20 dB preamp) or adding a DC
+    offset gives the same output, and pauses do not make a clip with long silences louder.
+    """
+    x = input_values.float()
+    mask = torch.ones_like(x) if attention_mask is None else attention_mask.to(x.dtype)
+    count = mask.sum(-1, keepdim=True).clamp(min=1.0)
+    x = (x - (x * mask).sum(-1, keepdim=True) / count) * mask
+    clip_power = (x * x).sum(-1) / count[:, 0]
+    win, hop = round(0.025 * sampling_rate), round(0.010 * sampling_rate)
+    speech_power = clip_power
+    if x.shape[-1] >= win:
+        power = nn.functional.avg_pool1d((x * x)[:, None], win, hop)[:, 0]  # [B, F]
+        whole = nn.functional.avg_pool1d(mask[:, None], win, hop)[:, 0] > 0.999  # frames inside the real samples
+        power = power * whole
+        loudest = power.amax(-1, keepdim=True)
+        speech = whole & (power >= loudest * 10 ** (-SPEECH_RANGE_DB / 10)) & (loudest > 0)
+        framed = (power * speech).sum(-1) / speech.sum(-1).clamp(min=1)
+        speech_power = torch.where(speech.any(-1), framed, clip_power)  # clips shorter than a frame: whole clip
+    target_power = 10 ** (LEVEL_TARGET_DBFS / 10)
+    gain = torch.where(
+        speech_power > SILENT_POWER, torch.sqrt(target_power / speech_power.clamp(min=SILENT_POWER)), 1.0
+    )
+    return (x * gain[:, None]).to(input_values.dtype)
+
+
+def default_level_normalization(config: SERConfig) -> str:
+    """'speech_rms' for the front ends fed raw levels (functionals, Whisper), 'none' for those whose feature
+    extractor already z-normalises each waveform (MFCC, log-mel, wav2vec2-style encoders)."""
+    encoder_type = (config.encoder_config or {}).get("model_type")
+    raw_levels = config.frontend == "functionals" or (config.frontend == "encoder" and encoder_type == "whisper")
+    return "speech_rms" if raw_levels else "none"
+
+
 class WeightedLayerSum(nn.Module):
     """Softmax-weighted sum over encoder hidden states: [B, L, T, D] -> [B, T, D]."""
 
@@ -145,6 +190,8 @@ class SERForAudioClassification(SERPreTrainedModel):
             self.frontend = SpectralFrontend(config)
             head_dim = self.frontend.output_dim
             stats_shape = (head_dim,)
+        if getattr(config, "level_normalization", None) is None:  # resolved once the encoder type is known
+            config.level_normalization = default_level_normalization(config)
         if getattr(config, "feature_standardization", False):
             # set from the training set by the trainer (set_feature_statistics / fit_feature_statistics); saved
             # with the weights, so a loaded model standardises exactly as in training
@@ -392,6 +439,8 @@ class SERForAudioClassification(SERPreTrainedModel):
         with a `layer_combination`, so a frozen encoder's output can be cached and the combination still
         trained in `classify_frontend`; T = 1 with `encoder_pooling="mean"`. frame_mask: bool [B, T], True on
         real frames."""
+        if self.config.level_normalization == "speech_rms":
+            input_values = normalize_level(input_values, attention_mask, self.config.sampling_rate)
         if self.encoder is None:
             return self.frontend(input_values, attention_mask)
         with torch.set_grad_enabled(torch.is_grad_enabled() and self.encoder_is_trainable()):

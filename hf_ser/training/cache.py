@@ -75,6 +75,7 @@ SPEAKER_NORMALIZATIONS = ("none", "speaker_z")
 # SERConfig fields that change what `compute_frontend` returns (the head's fields do not).
 _FRONTEND_FIELDS = (
     "frontend",
+    "level_normalization",
     "sampling_rate",
     "n_mfcc",
     "n_mels",
