@@ -13,7 +13,15 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .audio import DEFAULT_MIN_SAMPLES, AudioDecodeError, audio_duration, load_audio, speech_fraction, stream_audio
+from .audio import (
+    DEFAULT_MIN_SAMPLES,
+    AudioDecodeError,
+    audio_duration,
+    load_audio,
+    silence_detail,
+    speech_fraction,
+    stream_audio,
+)
 from .hub import load_model, resolve_model_source
 from .timeline import SMOOTHINGS, Timeline, build_segments, sliding_windows, trim_to_speech, window_labels
 
@@ -124,7 +132,8 @@ class SERPredictor:
 
     Clips are sorted by length into batches (little padding), decoded in DataLoader worker processes and put back in
     input order. With ``vad_threshold_db`` (None: off) silence is never classified: a clip none of whose 25 ms frames
-    reaches that level is skipped as silent, and timelines label silent windows ``no_speech``. hf-ser models are
+    reaches the silence floor of ``hf-ser prepare`` (``audio.SILENCE_FLOOR_DB``) is skipped as silent, and timelines
+    and long files label the windows under ``vad_threshold_db`` ``no_speech``. hf-ser models are
     padding-invariant (a clip's scores do not depend on its batch), so any lengths
     share a batch; other transformers classifiers only batch clips of equal length, which keeps the same promise.
     """
@@ -250,8 +259,8 @@ class SERPredictor:
                 for items in loader:
                     good = []
                     for i, wave, error in items:
-                        if error is None and self._is_silent(wave):
-                            error = f"silent (no 25 ms frame reaches {self.vad_threshold_db:g} dBFS)"
+                        if error is None:
+                            error = self._silence(wave)
                         if error is not None:
                             results[i] = FilePrediction(chunk[i], error=error)
                         else:
@@ -268,10 +277,10 @@ class SERPredictor:
         finally:
             bar.close()
 
-    def _is_silent(self, wave: np.ndarray) -> bool:
-        return (
-            self.vad_threshold_db is not None and speech_fraction(wave, self.sampling_rate, self.vad_threshold_db) == 0
-        )
+    def _silence(self, wave: np.ndarray) -> str | None:
+        """Why a clip is not classified (no 25 ms frame reaches the silence floor ``hf-ser prepare`` applies, so
+        a quietly recorded speaker, whose level the models normalise, is still predicted), or None."""
+        return None if self.vad_threshold_db is None else silence_detail(wave, self.sampling_rate)
 
     def _predict_long(self, path: str) -> FilePrediction:
         try:
@@ -438,7 +447,8 @@ def _parser() -> Any:
         "--vad_threshold_db",
         type=float,
         default=DEFAULT_VAD_THRESHOLD_DB,
-        help="frames at or above this level (dBFS) are speech (default: %(default)s)",
+        help="timelines and long files: frames at or above this level (dBFS) are speech (default: %(default)s); "
+        "a clip is skipped as silent only under the -70 dBFS floor of hf-ser prepare",
     )
     t.add_argument("--smoothing", choices=list(SMOOTHINGS), default="none", help="smooth window labels over time")
     t.add_argument("--smoothing_width", type=int, default=5, help="windows in the median filter (default: 5)")

@@ -193,10 +193,10 @@ ROWS: tuple[Row, ...] = (
     ),
     Row(
         "quiet_take",
-        "a real-level quiet take (-55 dBFS; prepare keeps it, predict's -50 dB VAD finds no speech)",
+        "a real-level quiet take (-55 dBFS; above the -70 dBFS floor, so prepared and predicted)",
         _sf("16x17Ta.wav", speech(0.5, seed=17, level=0.0025), subtype="FLOAT"),
         KEPT,
-        "silent",
+        KEPT,
         KEPT,
         "RAVDESS's quietest takes peak at -54.6 dBFS",
     ),
