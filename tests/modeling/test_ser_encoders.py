@@ -116,8 +116,10 @@ def test_whisper_real_length_and_padded_30s(encoder_dirs, fe, clips):
     """Both Whisper input modes run; padded to 30 s equals transformers' own WhisperEncoder on 30 s input."""
     from transformers import WhisperFeatureExtractor, WhisperModel
 
-    real = _model(encoder_dirs, "whisper", "frozen-layersum-lstm", "real_length").eval()
-    padded = _model(encoder_dirs, "whisper", "frozen-layersum-lstm", "padded").eval()
+    # transformers' reference sees the raw waveform (level normalisation: test_level_invariance.py)
+    raw = {"level_normalization": "none"}
+    real = _model(encoder_dirs, "whisper", "frozen-layersum-lstm", "real_length", **raw).eval()
+    padded = _model(encoder_dirs, "whisper", "frozen-layersum-lstm", "padded", **raw).eval()
     padded.load_state_dict(real.state_dict())
     batch = fe([clips[0]], sampling_rate=16000, return_tensors="pt")
     with torch.no_grad():
@@ -157,8 +159,10 @@ def test_pipeline_with_encoder_model(encoder, encoder_dirs, fe, clips, tmp_path)
 def test_whisper_padded_window_equals_manual_zero_padding(encoder_dirs, fe, clips):
     """`padded` with a 1 s window: a 0.5 s clip is encoded as if zero-padded to 1 s (output cut to its real
     frames); a clip longer than the window runs on its own length; batching changes nothing."""
-    model = _model(encoder_dirs, "whisper", "frozen-layersum-lstm", "padded", whisper_pad_seconds=1.0).eval()
-    real = _model(encoder_dirs, "whisper", "frozen-layersum-lstm", "real_length").eval()
+    # manual zero padding makes the zeros real samples, which a clip's own level normalisation would count
+    raw = {"level_normalization": "none"}
+    model = _model(encoder_dirs, "whisper", "frozen-layersum-lstm", "padded", whisper_pad_seconds=1.0, **raw).eval()
+    real = _model(encoder_dirs, "whisper", "frozen-layersum-lstm", "real_length", **raw).eval()
     real.load_state_dict(model.state_dict())
     fe = SERFeatureExtractor(do_normalize=False)  # as for Whisper: zero padding must stay silence
     short, long = clips

@@ -53,10 +53,27 @@ def _ref_pitch_track(x, sr=SR, hop=160, win=640, fmin=60, fmax=500):
     return sr / lag, peak, (peak > 0.45) & (rms > 0.02 * rms.max())
 
 
+def _ref_level(x):
+    """DC removed, RMS over the 25 ms frames within 40 dB of the loudest set to -20 dBFS (`level_normalization`)."""
+    x = x - x.mean()
+    frames = np.lib.stride_tricks.sliding_window_view(x, 400)[::160]
+    power = (frames**2).mean(1)
+    return x * np.sqrt(10 ** (-20 / 10) / power[power >= power.max() * 1e-4].mean())
+
+
+def _ref_power(x):
+    """[T, 257] power spectrum plus the floor 50 dB under the loudest frame's mean power, and the frames under it."""
+    s = torch.stft(torch.from_numpy(x), 512, 160, 400, torch.hann_window(400, dtype=torch.float64), return_complex=True)
+    power = (s.abs() ** 2).numpy().T
+    floor = power.mean(1).max() * 10 ** (-50 / 10)
+    return power + floor, power.mean(1) < floor
+
+
 def _ref_lld(x):
     f0, peak, voiced = _ref_pitch_track(x)
-    s = torch.stft(torch.from_numpy(x), 512, 160, 400, torch.hann_window(400), return_complex=True).abs().numpy().T
-    p = s**2 + 1e-10
+    power, quiet = _ref_power(x)
+    s = np.sqrt(power)
+    p = power + 1e-10
     freqs = np.linspace(0, SR / 2, s.shape[1])
     cs = np.cumsum(p, 1)
     roll = freqs[(cs < 0.85 * cs[:, -1:]).sum(1).clip(max=len(freqs) - 1)]
@@ -66,7 +83,7 @@ def _ref_lld(x):
     fr = np.pad(x, (200, 200))
     n = s.shape[0]
     idx = (np.arange(400)[None] + 160 * np.arange(n)[:, None]).clip(max=len(fr) - 1)
-    zcr = (np.abs(np.diff(np.sign(fr[idx]), axis=1)) > 0).mean(1)
+    zcr = (np.abs(np.diff(np.sign(fr[idx]), axis=1)) > 0).mean(1) * ~quiet
     flat = np.exp(np.log(p).mean(1)) / p.mean(1)
     cols = [np.where(voiced, np.log(f0), 0.0), voiced.astype(float), peak, np.log(p.sum(1)), zcr]
     cols += [(p * freqs).sum(1) / p.sum(1) / 1000, roll / 1000, np.log(flat + 1e-10), flux * 100, alpha]
@@ -90,11 +107,14 @@ def _ref_delta(x):
 
 
 def reference_functionals(x: np.ndarray) -> np.ndarray:
-    mel = dict(n_fft=512, win_length=400, hop_length=160, f_min=20, f_max=8000)
-    xt = torch.from_numpy(x.astype(np.float32))
-    logmel = torch.log(torchaudio.transforms.MelSpectrogram(SR, n_mels=64, **mel)(xt) + 1e-6).T.numpy()
-    mfcc = torchaudio.transforms.MFCC(SR, n_mfcc=40, melkwargs=dict(n_mels=80, **mel))(xt).T.numpy()
-    lld = _ref_lld(x.astype(np.float64))
+    x = _ref_level(x.astype(np.float64))
+    power = torch.from_numpy(_ref_power(x)[0])
+    fb = {n: torchaudio.functional.melscale_fbanks(257, 20.0, 8000.0, n, SR).double() for n in (64, 80)}
+    logmel = torch.log(power @ fb[64] + 1e-6).numpy()
+    db = 10 * torch.log10((power @ fb[80]).clamp(min=1e-10))
+    db = torch.maximum(db, db.max() - 80.0)
+    mfcc = (db @ torchaudio.functional.create_dct(40, 80, "ortho").double()).numpy()
+    lld = _ref_lld(x)
     out = []
     for feats in (mfcc, logmel):
         out += [_ref_stats(feats), _ref_stats(_ref_delta(feats))]
