@@ -51,6 +51,7 @@ __all__ = [
     "load_corpus",
     "random_split",
     "speaker_folds",
+    "shared_classes",
     "speaker_split",
     "split_dataset",
 ]
@@ -103,6 +104,17 @@ def _as_mapping(corpora: Sequence[str] | Mapping[str, Any] | str | None) -> dict
     return {c: None for c in corpora}
 
 
+def shared_classes(names: list[str]) -> tuple[str, ...]:
+    """The emotions every named corpus has (its default class set), for training on / testing across several."""
+    shared = None
+    for name in names:
+        own = set(resolve_classes(None, default=builder_class(name).default_classes))
+        shared = own if shared is None else shared & own
+    if not shared:
+        raise ValueError(f"corpora {names} share no emotion: set classes")
+    return resolve_classes(sorted(shared))
+
+
 def combine_corpora(
     train: Sequence[str] | Mapping[str, str | os.PathLike | None],
     test: Sequence[str] | Mapping[str, str | os.PathLike | None] | None = None,
@@ -136,13 +148,7 @@ def combine_corpora(
     options = dict(builder_options or {})
     names = list(train_map) + list(test_map)
     if classes is None:
-        shared = None
-        for n in names:
-            own = set(resolve_classes(None, default=builder_class(n).default_classes))
-            shared = own if shared is None else shared & own
-        if not shared:
-            raise ValueError(f"combine_corpora: {names} share no emotion; pass classes=")
-        chosen = resolve_classes(sorted(shared))
+        chosen = shared_classes(names)
     else:
         chosen = resolve_classes(classes)
     logger.info("combining %s on classes %s", names, list(chosen))

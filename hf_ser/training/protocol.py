@@ -19,7 +19,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from ..corpora import Fold, build_corpus, builder_class, fold_split, speaker_folds, speaker_split
+from ..corpora import Fold, build_corpus, builder_class, fold_split, shared_classes, speaker_folds, speaker_split
 from ..labels import resolve_classes
 
 logger = logging.getLogger(__name__)
@@ -94,16 +94,6 @@ def check_corpora(data_args: Any, protocol_args: Any) -> None:
             missing = [c for c in wanted if c not in resolve_classes(None, default=cls.default_classes)]
             if missing:
                 raise ValueError(f"classes={data_args.classes!r}: {name} has no {', '.join(missing)} clips")
-
-
-def _shared_classes(names: list[str]) -> tuple[str, ...]:
-    shared = None
-    for name in names:
-        own = set(resolve_classes(None, default=builder_class(name).default_classes))
-        shared = own if shared is None else shared & own
-    if not shared:
-        raise ValueError(f"corpora {names} share no emotion: set classes")
-    return resolve_classes(sorted(shared))
 
 
 def builder_options(name: str, names: list[str], options: dict[str, Any]) -> dict[str, Any]:
@@ -185,7 +175,7 @@ def build_protocol(data_args: Any, protocol_args: Any, command: str) -> Protocol
     involved = names + ([protocol_args.test_corpus] if protocol_args.test_corpus else [])
     classes = data_args.classes
     if classes is None and len(involved) > 1:
-        classes = list(_shared_classes(involved))
+        classes = list(shared_classes(involved))
         logger.info("corpora %s on their shared classes %s", involved, classes)
     elif classes is not None and len(involved) > 1:
         classes = list(resolve_classes(classes))

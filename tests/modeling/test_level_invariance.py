@@ -17,6 +17,7 @@ import torch
 import yaml
 from ser_testutils import ID2LABEL, LABEL2ID
 
+from hf_ser.labels import CORPUS_LABEL_MAPS
 from hf_ser.modeling import SERConfig, SERForAudioClassification, feature_extractor_for
 from hf_ser.modeling.modeling import LEVEL_TARGET_DBFS, normalize_level
 
@@ -127,15 +128,7 @@ def test_models_saved_with_a_level_setting_keep_it(tmp_path):
 
 EMODB = SHARED / "corpora" / "emodb" / "wav"
 WHISPER = SHARED / "models" / "whisper-base"
-EMODB_EMOTIONS = {
-    "W": "anger",
-    "L": "boredom",
-    "E": "disgust",
-    "A": "fear",
-    "F": "happiness",
-    "T": "sadness",
-    "N": "neutral",
-}
+EMODB_EMOTIONS = CORPUS_LABEL_MAPS["emodb"]  # the emotion letter at position 5 of a file name
 needs_emodb = pytest.mark.skipif(not EMODB.is_dir(), reason=f"real EMO-DB copy not found at {EMODB}")
 
 
