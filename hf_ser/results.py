@@ -153,7 +153,10 @@ def add(cv_results_path: Path, name: str, note: str, recipes_dir: Path, overwrit
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="hf-ser results", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="hf-ser results",
+        description="Record cv runs under recipes/<corpus>/results/ and generate the README results tables from them.",
+    )
     parser.add_argument("--root", type=Path, default=Path("."), help="the repository (holds README.md, recipes/)")
     sub = parser.add_subparsers(dest="action", required=True)
     a = sub.add_parser("add", help="record a run's cv_results.json under recipes/<corpus>/results/NAME.json")
