@@ -512,6 +512,20 @@ class CVArguments:
         default=None,
         metadata={"help": "Folders of several training corpora, {name: dir} (corpus: a+b); data_dir serves one."},
     )
+    inner_folds: int | None = field(
+        default=None,
+        metadata={
+            "help": "Choose the inner_grid values by an inner CV on K speaker folds of each outer fold's training "
+            "speakers (never the test speakers); the choice per fold is recorded in cv_results.json. null = off."
+        },
+    )
+    inner_grid: dict | str | None = field(
+        default=None,
+        metadata={
+            "help": "What inner_folds searches: {key: [values, ...]} over training and head keys, e.g. "
+            '{"learning_rate": [3e-4, 1e-3], "num_train_epochs": [30, 100]} (a mapping, or a JSON object).'
+        },
+    )
     write_fold_cards: bool = field(default=False, metadata={"help": "Write a model card (README.md) for every fold."})
     overwrite_output_dir: bool = field(
         default=False,
@@ -540,6 +554,14 @@ class CVArguments:
         if self.num_validation_speakers < 0:
             raise ValueError(f"num_validation_speakers={self.num_validation_speakers} must be >= 0")
         self.test_corpus_options = maybe_json(self.test_corpus_options, "test_corpus_options") or {}
+        self.inner_grid = maybe_json(self.inner_grid, "inner_grid") or None
+        if self.inner_folds is not None and self.inner_folds < 2:
+            raise ValueError(f"inner_folds={self.inner_folds} must be >= 2 (or null: no inner CV)")
+        if (self.inner_folds is None) != (self.inner_grid is None):
+            raise ValueError(
+                "inner_folds and inner_grid go together: inner_folds K says how many inner speaker folds, "
+                "inner_grid {key: [values]} what they choose"
+            )
         self.data_dirs = {
             k: os.path.expanduser(str(v)) for k, v in (maybe_json(self.data_dirs, "data_dirs") or {}).items()
         }

@@ -320,6 +320,8 @@ def build_arguments(config: dict[str, Any], command: str = "train") -> RunArgume
     data, model, training, protocol = HfArgumentParser(argument_classes()).parse_dict(
         dict(config), allow_extra_keys=False
     )
+    if protocol.inner_grid:
+        protocol.inner_grid = _searched_values(protocol.inner_grid)
     args = RunArguments(data, model, training, protocol, dict(config), command)
     notes = []
     if model.model_name_or_path:
@@ -331,6 +333,21 @@ def build_arguments(config: dict[str, Any], command: str = "train") -> RunArgume
     check_corpora(data, protocol)
     args.notes = check_protocol_keys(config, command, data, protocol) + notes
     return args
+
+
+def _searched_values(grid: dict[str, Any]) -> dict[str, list]:
+    """``inner_grid`` checked (searchable keys, lists of values) and each value cast to its key's type."""
+    from .inner_cv import check_grid
+
+    data_class, _, _, protocol_class = argument_classes()
+    hints = _field_types()
+    check_grid(
+        grid,
+        hints,
+        {f.name for f in dataclasses.fields(data_class)},
+        {f.name for f in dataclasses.fields(protocol_class)},
+    )
+    return {key: [coerce(v, hints[key], f"inner_grid.{key}") for v in values] for key, values in grid.items()}
 
 
 def _check_saved_model(args: RunArguments) -> None:

@@ -150,6 +150,7 @@ def aggregate(fold_records: list[dict[str, Any]], labels: list[str]) -> dict[str
                 **m,
                 "validation_uar": rec.get("validation_uar"),
                 "train_runtime": rec.get("train_runtime"),
+                **({"inner_cv": rec["inner_cv"]} if "inner_cv" in rec else {}),
             }
         )
     y_true = np.concatenate([np.asarray(r["y_true"], dtype=np.int64) for r in fold_records])
@@ -215,10 +216,38 @@ def summary_markdown(results: dict[str, Any]) -> str:
             f"| {f['fold']} | {spk} | {f['num_samples']} | {f['uar']:.4f} | {f['wa']:.4f} | {f['macro_f1']:.4f} "
             f"| {'' if val is None else f'{val:.4f}'} |"
         )
+    inner = results.get("inner_cv")
+    if inner:
+        from .inner_cv import point_name
+
+        lines += [
+            "",
+            "## Hyper-parameters chosen by the inner CV",
+            "",
+            f"Each fold's training speakers split into {inner['num_folds']} speaker folds; the grid "
+            f"`{json.dumps(inner['grid'])}` scored by pooled inner UAR; the test speakers never seen by the choice.",
+            "",
+            "| fold | chosen | inner UAR |",
+            "|---|---|---|",
+        ]
+        for f in results["folds"]:
+            record = f.get("inner_cv") or {}
+            best = max((sc["uar"] for sc in record.get("scores", [])), default=float("nan"))
+            lines.append(f"| {f['fold']} | {point_name(record.get('chosen', {}))} | {best:.4f} |")
     lines += ["", "## Pooled recall per class", "", "| class | recall | clips |", "|---|---|---|"]
     for name, r in results["per_class_recall"].items():
         lines.append(f"| {name} | {r:.4f} | {results['support'].get(name, 0)} |")
     return "\n".join(lines) + "\n"
+
+
+def chosen_counts(results: dict[str, Any]) -> str:
+    """``'learning_rate=0.001 (7 folds); learning_rate=0.0003 (3 folds)'``: the inner CV's choices."""
+    from collections import Counter
+
+    from .inner_cv import point_name
+
+    counts = Counter(point_name(f["inner_cv"]["chosen"]) for f in results["folds"] if f.get("inner_cv"))
+    return "; ".join(f"{name} ({n} fold{'s' if n > 1 else ''})" for name, n in counts.most_common())
 
 
 # ---------------------------------------------------------------------------------------------- run
@@ -242,6 +271,7 @@ def run_cv(args: RunArguments, callbacks: list | None = None) -> dict[str, Any]:
     from ..model_card import hardware, model_summary
     from .config import resolved_config, save_config
     from .experiment import Experiment, checkpoint_is_complete, checkpoints, prepare_cache
+    from .inner_cv import select_hyperparameters
     from .protocol import build_protocol
 
     start = time.time()
@@ -280,7 +310,18 @@ def run_cv(args: RunArguments, callbacks: list | None = None) -> dict[str, Any]:
             continue
         bar.set_postfix_str(f"test {', '.join(fold.test_speakers)[:40]}")
         dd = protocol.fold_dataset(i)
-        fold_args = copy.deepcopy(training_args)
+        fold_run_args, inner_record = args, None
+        if args.protocol.inner_folds:
+            fold_run_args, inner_record = select_hyperparameters(
+                args,
+                dd,
+                protocol=protocol,
+                fold_dir=fold_dir,
+                collator_factory=factory,
+                config_hash=chash,
+                description=f"fold {i + 1}/{len(protocol.folds)}",
+            )
+        fold_args = copy.deepcopy(fold_run_args.training)
         fold_args.output_dir = fold_dir
         fold_args.push_to_hub = False
         resume = any(checkpoint_is_complete(c) for c in checkpoints(fold_dir))
@@ -288,7 +329,7 @@ def run_cv(args: RunArguments, callbacks: list | None = None) -> dict[str, Any]:
         if resume:
             logger.info("fold %d: resuming from its last checkpoint", i)
         result = Experiment(
-            args,
+            fold_run_args,
             dd,
             protocol=protocol,
             training_args=fold_args,
@@ -312,6 +353,8 @@ def run_cv(args: RunArguments, callbacks: list | None = None) -> dict[str, Any]:
             "train_runtime": result.get("train_runtime"),
             "global_step": result.get("global_step"),
         }
+        if inner_record is not None:
+            rec["inner_cv"] = inner_record
         if len(rec["rows"]) != len(rec["y_pred"]):
             raise RuntimeError(f"fold {i}: {len(rec['y_pred'])} predictions for {len(rec['rows'])} test clips")
         write_json_atomic(pred_path, rec)
@@ -343,6 +386,11 @@ def run_cv(args: RunArguments, callbacks: list | None = None) -> dict[str, Any]:
             "labels": protocol.labels,
             "num_folds": len(protocol.folds),
             "speaker_normalization": SPEAKER_Z_NAME if args.protocol.speaker_normalization == "speaker_z" else "none",
+            "inner_cv": (
+                {"num_folds": args.protocol.inner_folds, "grid": args.protocol.inner_grid}
+                if args.protocol.inner_folds
+                else None
+            ),
             "feature_cache": cache_info,
             "model_summary": summary,
             "seed": training_args.seed,
@@ -400,6 +448,7 @@ def summary_table(results: dict[str, Any], output_dir: str) -> str:
         ("pooled", f"UAR {p['uar']:.3f}  WA {p['wa']:.3f}  macro-F1 {p['macro_f1']:.3f}  ({p['num_samples']} clips)"),
         ("fold UAR", f"{m['uar']:.3f} ± {sd['uar']:.3f} (mean ± std over folds)"),
         ("normalisation", results["speaker_normalization"]),
+        *([("inner CV chose", chosen_counts(results))] if results.get("inner_cv") else []),
         ("wall time", f"{results['wall_time_seconds']:.0f} s"),
         ("saved", f"{output_dir}  ({CV_RESULTS}, {CV_SUMMARY}, {CONFUSION_PNG}, log {CV_LOG})"),
     ]

@@ -172,7 +172,7 @@ def prepare_cache(protocol: Protocol, args: RunArguments):
     )
     compute(clips["audio"], keys)
     if args.data.speed_perturbation:  # speed-perturbed copies of every clip some fold trains on
-        train = protocol.training_clips()
+        train = protocol.training_clips(include_validation=options.inner_folds is not None)
         for factor in args.data.speed_perturbation:
             compute(train["audio"], train[KEY_COLUMN], speed=factor)
     del model

@@ -27,7 +27,14 @@ logger = logging.getLogger(__name__)
 ROW_COLUMN = "cv_row"
 TRAIN, CV = "train", "cv"
 # Protocol keys that shape only the folds of `hf-ser cv`; `hf-ser train` trains one model.
-_FOLD_KEYS = ("num_folds", "num_validation_speakers", "write_fold_cards", "overwrite_output_dir")
+_FOLD_KEYS = (
+    "num_folds",
+    "num_validation_speakers",
+    "inner_folds",
+    "inner_grid",
+    "write_fold_cards",
+    "overwrite_output_dir",
+)
 
 
 class ProtocolError(ValueError):
@@ -159,9 +166,16 @@ class Protocol:
 
         return datasets.concatenate_datasets([ds.select_columns(columns) for ds in self.fixed_splits.values()])
 
-    def training_clips(self):
-        """The clips some fold trains on (speed-perturbed copies are cached for these)."""
-        return self.dataset if self.fixed_splits is None else self.fixed_splits["train"]
+    def training_clips(self, include_validation: bool = False):
+        """The clips some fold trains on (speed-perturbed copies are cached for these); with
+        ``include_validation``, also the validation speakers' (an inner CV trains on them)."""
+        if self.fixed_splits is None:
+            return self.dataset
+        if not include_validation or "validation" not in self.fixed_splits:
+            return self.fixed_splits["train"]
+        import datasets
+
+        return datasets.concatenate_datasets([self.fixed_splits["train"], self.fixed_splits["validation"]])
 
     def num_test_rows(self) -> int:
         return len(self.fixed_splits["test"]) if self.fixed_splits is not None else len(self.dataset)
