@@ -339,6 +339,13 @@ class Experiment:
             raise ValueError(f"the dataset needs train and test splits; it has {list(dd)}")
         if "emotion" not in dd["train"].column_names or "audio" not in dd["train"].column_names:
             raise ValueError(f"columns 'audio' and 'emotion' are required; found {dd['train'].column_names}")
+        if self.collator_factory is not None:
+            # The cached collators read only these columns: without the audio bytes, building speed copies and
+            # fetching rows every step is cheap (an inner CV trains many models per fold).
+            from .cache import KEY_COLUMN
+
+            keep = [c for c in (KEY_COLUMN, "emotion", "speaker_id") if c in dd["train"].column_names]
+            dd = datasets.DatasetDict({split: ds.select_columns(keep) for split, ds in dd.items()})
         train_ds, val_ds, test_ds = dd["train"], dd.get("validation"), dd["test"]
         if (val_ds is None or len(val_ds) == 0) and not needs_validation:
             logger.info("no validation speakers, none needed (fixed epoch budget): training on every training clip")
