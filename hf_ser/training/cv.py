@@ -271,7 +271,7 @@ def run_cv(args: RunArguments, callbacks: list | None = None) -> dict[str, Any]:
     from ..model_card import hardware, model_summary
     from .config import resolved_config, save_config
     from .experiment import Experiment, checkpoint_is_complete, checkpoints, prepare_cache
-    from .inner_cv import select_hyperparameters
+    from .inner_cv import forget_inner_runs, select_hyperparameters
     from .protocol import build_protocol
 
     start = time.time()
@@ -358,6 +358,8 @@ def run_cv(args: RunArguments, callbacks: list | None = None) -> dict[str, Any]:
         if len(rec["rows"]) != len(rec["y_pred"]):
             raise RuntimeError(f"fold {i}: {len(rec['y_pred'])} predictions for {len(rec['rows'])} test clips")
         write_json_atomic(pred_path, rec)
+        if inner_record is not None:
+            forget_inner_runs(fold_dir)
         summary = summary or result["model_summary"]
         logger.info(
             "fold %d (%s): UAR %.4f, WA %.4f",

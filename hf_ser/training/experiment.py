@@ -195,7 +195,7 @@ class Experiment:
     ``collator_factory``: ``(model, feature_extractor) -> (train_collator, eval_collator)`` replacing the waveform
     collators (training on cached features, :func:`prepare_cache`). ``card``: write the model card with the model
     (``save_pretrained`` writes it, so a user's own ``push_to_hub`` uploads it too). Logging is the caller's
-    (:func:`hf_ser.console.run_console`).
+    (:func:`hf_ser.console.run_console`). ``record``: more entries for ``test_results.json`` (the inner CV's choice).
     """
 
     def __init__(
@@ -210,6 +210,7 @@ class Experiment:
         card: bool = True,
         progress_description: str = "training",
         keep_progress_bar: bool = True,
+        record: dict[str, Any] | None = None,
     ) -> None:
         self.args = args
         self.training_args = training_args or args.training
@@ -220,6 +221,7 @@ class Experiment:
         self.card = card
         self.progress_description = progress_description
         self.keep_progress_bar = keep_progress_bar
+        self.record = dict(record or {})
         self.output_dir = self.training_args.output_dir
 
     def run(self) -> dict[str, Any]:
@@ -394,6 +396,14 @@ class Experiment:
             else f"a fixed budget of {training_args.num_train_epochs:g} epochs; the final model is evaluated "
             "once on the test speakers."
         )
+        inner = self.record.get("inner_cv")
+        if inner:
+            from .inner_cv import point_name
+
+            details += (
+                f" {', '.join(inner['chosen'])} chosen by a {inner['num_folds']}-fold speaker-grouped inner CV on the "
+                f"training speakers only: {point_name(inner['chosen'])}."
+            )
         config = model.config
         encoder = config.frontend == "encoder"
         return SERModelCardData(
@@ -488,6 +498,7 @@ class Experiment:
             "model_summary": model_summary(model.config),
             "num_parameters": sum(p.numel() for p in model.parameters()),
             "num_processes": self.training_args.world_size,
+            **self.record,
         }
         logger.info(
             "test UAR %.4f, WA %.4f, macro-F1 %.4f over %d clips",

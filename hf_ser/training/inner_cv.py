@@ -1,11 +1,13 @@
 """Hyper-parameters chosen without the test speakers: an inner, speaker-grouped CV inside each outer fold.
 
 ``hf-ser cv RECIPE --inner_folds K`` with ``inner_grid`` in the recipe (``{key: [values, ...]}``, training or head
-keys) runs, for every outer fold, every grid point on ``K`` speaker folds of that fold's *training* speakers
+keys) runs, for every outer fold (``hf-ser train``: its one split), every grid point on ``K`` speaker folds of
+that fold's *training* speakers
 (gender-balanced and seeded like the outer folds; each inner fold keeps the outer protocol's validation speakers),
 scores each point by the pooled UAR over the inner folds, and trains the outer fold's model with the best point
 (ties: the first in grid order). The test speakers are never seen by the choice. What was tried and chosen is
-recorded per fold in ``cv_results.json`` (``folds[i].inner_cv``).
+recorded per fold in ``cv_results.json`` (``folds[i].inner_cv``; ``hf-ser train``: ``test_results.json`` and the
+model card).
 
 Front-end keys cannot be searched: the features are cached once per run for one front end (and a searched input
 length would be a different model of the same name); the cached collators refuse a model whose front end differs.
@@ -163,6 +165,14 @@ def select_hyperparameters(
     }
     logger.info("%s inner CV chose %s (UAR %.4f)", description, point_name(points[best]), scores[best]["uar"])
     return arguments_for(args, points[best]), record
+
+
+def forget_inner_runs(fold_dir: str) -> None:
+    """Drop the inner runs' state once the fold's model is saved: its record holds the scores and the choice."""
+    try:
+        os.remove(os.path.join(fold_dir, INNER_STATE))
+    except FileNotFoundError:
+        pass
 
 
 def _load_state(path: str, config_hash: str, folds) -> dict[str, Any]:

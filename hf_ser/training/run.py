@@ -40,10 +40,30 @@ def train(args: RunArguments, callbacks: list | None = None) -> dict[str, Any]:
         protocol = build_protocol(args.data, args.protocol, TRAIN)
     with args.training.main_process_first(desc="feature cache"):
         factory, _ = prepare_cache(protocol, args)
-    experiment = Experiment(
-        args, protocol.fold_dataset(0), protocol=protocol, collator_factory=factory, callbacks=callbacks
-    )
-    return experiment.run()
+    dd = protocol.fold_dataset(0)
+    run_args, record = args, {}
+    if args.protocol.inner_folds:
+        from .cv import config_hash
+        from .inner_cv import select_hyperparameters
+
+        run_args, inner = select_hyperparameters(
+            args,
+            dd,
+            protocol=protocol,
+            fold_dir=args.training.output_dir,
+            collator_factory=factory,
+            config_hash=config_hash(resolved),
+            description="inner CV",
+        )
+        record = {"inner_cv": inner}
+    results = Experiment(
+        run_args, dd, protocol=protocol, collator_factory=factory, callbacks=callbacks, record=record
+    ).run()
+    if record and args.training.process_index == 0:
+        from .inner_cv import forget_inner_runs
+
+        forget_inner_runs(args.training.output_dir)
+    return results
 
 
 def summary_table(results: dict[str, Any], output_dir: str) -> str:
@@ -80,6 +100,10 @@ def summary_table(results: dict[str, Any], output_dir: str) -> str:
             f"{results['test_macro_f1']:.3f}  (held-out speakers)",
         )
     )
+    if "inner_cv" in results:
+        from .inner_cv import point_name
+
+        rows.append(("inner CV chose", point_name(results["inner_cv"]["chosen"])))
     rows.append(("saved", f"{output_dir}  (model card README.md, {TEST_RESULTS}, log {LOG_NAME})"))
     return table(rows)
 

@@ -47,23 +47,11 @@ def test_each_fold_chooses_the_best_inner_score_on_its_training_speakers_only(in
         assert inner["chosen"] == best["params"]
 
 
-def test_inner_scores_are_the_pooled_uar_of_the_recorded_inner_predictions(inner_run: Path):
-    for fold_dir in sorted(inner_run.glob("fold_*")):
-        state = json.loads((fold_dir / "inner_cv.json").read_text())
-        record = json.loads((fold_dir / cv.PREDICTIONS).read_text())["inner_cv"]
-        for p, score in enumerate(record["scores"]):
-            runs = [state["runs"][f"{p}/{j}"] for j in range(record["num_folds"])]
-            y_true = np.concatenate([r["y_true"] for r in runs])
-            y_pred = np.concatenate([r["y_pred"] for r in runs])
-            labels = sorted(set(y_true))
-            assert score["uar"] == pytest.approx(recall_score(y_true, y_pred, labels=labels, average="macro"))
-        assert not (fold_dir / "inner").exists()  # inner models are scored, then deleted
-
-
 def test_the_outer_model_is_trained_with_the_chosen_values(inner_run: Path):
     for fold_dir in sorted(inner_run.glob("fold_*")):
         record = json.loads((fold_dir / cv.PREDICTIONS).read_text())
         assert record["global_step"] == record["inner_cv"]["chosen"]["max_steps"]
+        assert not (fold_dir / "inner_cv.json").exists() and not (fold_dir / "inner").exists()
     summary = (inner_run / cv.CV_SUMMARY).read_text()
     assert "Hyper-parameters chosen by the inner CV" in summary
 
@@ -86,6 +74,14 @@ def test_the_choice_never_reads_the_test_speakers(inner_run: Path, tmp_path: Pat
     )  # fmt: skip
     recorded = json.loads((inner_run / "fold_00" / cv.PREDICTIONS).read_text())["inner_cv"]
     assert record == recorded
+    # each score is the pooled UAR of that point's inner predictions (kept until the fold's model is saved)
+    state = json.loads((tmp_path / "inner_cv.json").read_text())
+    for p, score in enumerate(record["scores"]):
+        runs = [state["runs"][f"{p}/{j}"] for j in range(record["num_folds"])]
+        y_true = np.concatenate([r["y_true"] for r in runs])
+        y_pred = np.concatenate([r["y_pred"] for r in runs])
+        assert score["uar"] == pytest.approx(recall_score(y_true, y_pred, labels=sorted(set(y_true)), average="macro"))
+    assert not (tmp_path / "inner").exists()  # inner models are scored, then deleted
 
 
 def fold_training_speakers(out: Path, fold: int) -> list[str]:
@@ -114,3 +110,17 @@ def test_a_bad_inner_cv_setting_is_refused_naming_it(tmp_path: Path, overrides, 
 def test_inner_cv_values_are_cast_to_their_keys_types(tmp_path: Path):
     args = parse_arguments(tiny_argv(tmp_path, inner_folds=3, inner_grid='{"num_train_epochs": ["30", 60]}'), "cv")
     assert args.protocol.inner_grid == {"num_train_epochs": [30.0, 60.0]}
+
+
+def test_hf_ser_train_chooses_on_its_training_speakers_and_records_the_choice(tmp_path: Path):
+    from hf_ser.cli import main
+
+    assert main(["train", *tiny_argv(tmp_path, inner_folds=2, inner_grid=GRID)]) == 0
+    out = tmp_path / "out"
+    results = json.loads((out / "test_results.json").read_text())
+    inner = results["inner_cv"]
+    assert not {s for group in inner["folds"] for s in group} & set(results["speakers"]["test"])
+    assert inner["chosen"] == max(inner["scores"], key=lambda s: s["uar"])["params"]
+    assert results["global_step"] == inner["chosen"]["max_steps"]
+    assert "chosen by a 2-fold speaker-grouped inner CV" in (out / "README.md").read_text()
+    assert not (out / "inner").exists() and not (out / "inner_cv.json").exists()
