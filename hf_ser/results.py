@@ -46,7 +46,7 @@ def portable_command(command: str, root: Path) -> str:
 
 def record_from_cv_results(cv_results: dict[str, Any], name: str, note: str, date: str) -> dict[str, Any]:
     """The part of a ``cv_results.json`` that a results table shows, plus what says how it was made."""
-    return {
+    record = {
         "name": name,
         "note": note,
         "date": date,
@@ -64,6 +64,11 @@ def record_from_cv_results(cv_results: dict[str, Any], name: str, note: str, dat
         "seed": cv_results.get("seed"),
         "command": cv_results["command"],
     }
+    if cv_results.get("inner_cv"):
+        from .training.cv import chosen_counts
+
+        record["inner_cv"] = {**cv_results["inner_cv"], "chosen": chosen_counts(cv_results)}
+    return record
 
 
 def load_records(recipes_dir: Path) -> dict[str, list[dict[str, Any]]]:
@@ -82,6 +87,8 @@ def load_records(recipes_dir: Path) -> dict[str, list[dict[str, Any]]]:
 def _row(record: dict[str, Any]) -> str:
     p = record["pooled"]
     setting = "per-speaker z (transductive)" if record["speaker_normalization"] != "none" else "strict"
+    if record.get("inner_cv"):
+        setting += f"; {record['inner_cv']['num_folds']}-fold inner CV chose {record['inner_cv']['chosen']}"
     run = f"`{record['command']}`" + (f" ({record['note']})" if record["note"] else "")
     cells = [
         run,

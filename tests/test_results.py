@@ -100,3 +100,17 @@ def test_recorded_commands_rerun_from_the_repository(repo, tmp_path):
     data_dir = shlex.quote(str(repo.parent / "corpora" / "emo db"))
     command = f"hf-ser cv recipes/emodb/default.yaml --data_dir {data_dir} --output_dir /x/y"
     assert portable_command(command, repo) == "hf-ser cv recipes/emodb/default.yaml --data_dir '../corpora/emo db'"
+
+
+def test_a_run_with_inner_cv_names_what_the_inner_cv_chose(repo, tmp_path, capsys):
+    run = write_cv(tmp_path, "run1", uar=0.9)
+    results = json.loads(run.read_text())
+    results["inner_cv"] = {"num_folds": 3, "grid": {"weight_decay": [0.01, 1.0]}}
+    for fold, chosen in zip(results["folds"], (0.01, 1.0), strict=True):
+        fold["inner_cv"] = {"chosen": {"weight_decay": chosen}}
+    run.write_text(json.dumps(results))
+    assert main(["--root", str(repo), "add", str(run), "--name", "default"]) == 0
+    assert main(["--root", str(repo), "tables"]) == 0
+    text = (repo / "recipes" / "emodb" / "README.md").read_text()
+    assert "strict; 3-fold inner CV chose weight_decay=0.01 (1 fold); weight_decay=1.0 (1 fold)" in text
+    capsys.readouterr()
