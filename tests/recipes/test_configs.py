@@ -85,6 +85,26 @@ def test_recipe_is_valid(path, tmp_path):
         assert model.encoder_name_or_path or model.encoder_config
 
 
+# What may differ between two corpora's copies of one method: the corpus, where it is, how its speakers are folded.
+CORPUS_KEYS = {"corpus", "data_dir", "num_folds", "output_dir", "corpus_options"}
+REAL_CORPUS_RECIPES = [p for p in ALL_RECIPES if p.parent.name != "synthetic"]
+
+
+@pytest.mark.parametrize("method", sorted({p.name for p in REAL_CORPUS_RECIPES}))
+def test_one_recipe_per_method_the_same_for_every_corpus(method):
+    """A hyper-parameter tuned for one corpus would not carry over to users' corpora: every corpus's copy of a
+    method sets the same keys to the same values, except the corpus keys."""
+    copies = {p.parent.name: read_yaml(p) for p in REAL_CORPUS_RECIPES if p.name == method}
+    reference_corpus, reference = next(iter(sorted(copies.items())))
+    for corpus, raw in copies.items():
+        differ = {
+            k: (reference.get(k), raw.get(k))
+            for k in (set(reference) | set(raw)) - CORPUS_KEYS
+            if reference.get(k) != raw.get(k)
+        }
+        assert not differ, f"recipes/{corpus}/{method} differs from recipes/{reference_corpus}/{method}: {differ}"
+
+
 @pytest.mark.parametrize("path", ALL_RECIPES, ids=rel)
 def test_recipe_header(path):
     text = path.read_text(encoding="utf-8")
