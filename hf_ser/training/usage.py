@@ -58,6 +58,8 @@ CV_GROUP: Group = (
         ("num_validation_speakers", "N", "speakers per fold held out for checkpoint selection"),
         ("cache_features", "auto|true|false", "compute front-end features once for all epochs and folds"),
         ("speaker_normalization", "none|speaker_z", "per-speaker feature z-scores (transductive)"),
+        ("inner_folds", "K", "inner CV: pick inner_grid values on K folds of the training speakers"),
+        ("inner_grid", "JSON", "what inner_folds searches, e.g. '{\"weight_decay\": [0.01, 1.0]}'"),
         ("test_corpus", "NAME", "cross-corpus: train on --corpus, test on all of this corpus"),
         ("overwrite_output_dir", "true|false", "start over in an output_dir that holds another CV run"),
     ],
