@@ -124,3 +124,30 @@ def test_hf_ser_train_chooses_on_its_training_speakers_and_records_the_choice(tm
     assert results["global_step"] == inner["chosen"]["max_steps"]
     assert "chosen by a 2-fold speaker-grouped inner CV" in (out / "README.md").read_text()
     assert not (out / "inner").exists() and not (out / "inner_cv.json").exists()
+
+
+class Killed(Exception):
+    """Stands in for a kill in the middle of an inner run."""
+
+
+def test_a_killed_inner_cv_resumes_without_retraining_finished_inner_runs(tmp_path: Path, monkeypatch):
+    from hf_ser.training.experiment import Experiment
+
+    real_train, calls, kill_at = Experiment.train, [], [3]
+
+    def counted(self):
+        calls.append(self.output_dir)
+        if len(calls) == kill_at[0]:
+            raise Killed
+        real_train(self)
+
+    monkeypatch.setattr(Experiment, "train", counted)
+    argv = tiny_argv(tmp_path, num_folds=2, inner_folds=2, inner_grid='{"max_steps": [2, 4]}')
+    with pytest.raises(Killed):
+        cv.run_cv(parse_arguments(argv, "cv"))
+    assert len(json.loads((tmp_path / "out" / "fold_00" / "inner_cv.json").read_text())["runs"]) == 2
+    calls.clear()
+    kill_at[0] = None
+    cv.run_cv(parse_arguments(argv, "cv"))
+    # fold 0: the 2 remaining inner runs + its model; fold 1: 4 inner runs + its model
+    assert len(calls) == 2 + 1 + 4 + 1
