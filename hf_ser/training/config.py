@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import enum
+import hashlib
 import json
 import logging
 import os
@@ -335,19 +336,88 @@ def build_arguments(config: dict[str, Any], command: str = "train") -> RunArgume
     return args
 
 
+# Keys whose change would need other cached features, another corpus or another protocol.
+_NOT_SEARCHABLE_PREFIXES = ("encoder_", "whisper_", "lora_", "frontend", "functionals_")
+
+
+def _check_grid(grid: dict[str, list], hints: dict[str, Any], data_keys: set[str], protocol_keys: set[str]) -> None:
+    """Every ``inner_grid`` key must be a training or head key; raise :class:`ConfigError` naming the first that
+    is not (``hints``: field types of every recipe key)."""
+    from .cache import _FRONTEND_FIELDS
+
+    for key, values in grid.items():
+        if key not in hints:
+            raise ConfigError(f"inner_grid: {key!r} is not a recipe key (hf-ser cv --help-all lists them)")
+        if key in data_keys or key in protocol_keys:
+            raise ConfigError(
+                f"inner_grid: {key!r} is a data or protocol key; only training and head keys are searched"
+            )
+        if key in _FRONTEND_FIELDS or key.startswith(_NOT_SEARCHABLE_PREFIXES) or key in ("freeze_encoder", "use_lora"):
+            raise ConfigError(
+                f"inner_grid: {key!r} changes the front end, whose features are computed once per run; "
+                "search training and head keys (learning_rate, weight_decay, num_train_epochs, head_*, ...)"
+            )
+        if key in ("output_dir", "seed", "model_name_or_path"):
+            raise ConfigError(f"inner_grid: {key!r} is not a hyper-parameter")
+        if not isinstance(values, list) or not values:
+            raise ConfigError(f"inner_grid: {key!r} needs a non-empty list of values, got {values!r}")
+
+
+def point_name(point: dict[str, Any]) -> str:
+    """``'learning_rate=0.001, num_train_epochs=60'``: one inner-CV grid point, for logs, tables and cards."""
+    return ", ".join(f"{k}={v}" for k, v in point.items())
+
+
 def _searched_values(grid: dict[str, Any]) -> dict[str, list]:
     """``inner_grid`` checked (searchable keys, lists of values) and each value cast to its key's type."""
-    from .inner_cv import check_grid
-
     data_class, _, _, protocol_class = argument_classes()
     hints = _field_types()
-    check_grid(
+    _check_grid(
         grid,
         hints,
         {f.name for f in dataclasses.fields(data_class)},
         {f.name for f in dataclasses.fields(protocol_class)},
     )
     return {key: [coerce(v, hints[key], f"inner_grid.{key}") for v in values] for key, values in grid.items()}
+
+
+# Keys that do not change a CV run's results: changing them keeps the finished folds.
+_NOT_HASHED = {
+    "output_dir",
+    "overwrite_output_dir",
+    "resume_from_checkpoint",
+    "cache_dir",
+    "keep_checkpoints",
+    "verbose",
+    "write_fold_cards",
+    "disable_tqdm",
+    "report_to",
+    "run_name",
+    "log_level",
+    "log_level_replica",
+    "logging_steps",
+    "logging_strategy",
+    "logging_first_step",
+    "save_total_limit",
+    "dataloader_num_workers",
+    "push_to_hub",
+    "hub_model_id",
+    "hub_private_repo",
+    "hub_strategy",
+    "data_dir",
+    "data_dirs",
+    "test_data_dir",
+}
+
+
+# ----------------------------------------------------------------------------------------- config hash
+def hashed_config(resolved: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in sorted(resolved.items()) if k not in _NOT_HASHED}
+
+
+def config_hash(resolved: dict[str, Any]) -> str:
+    blob = json.dumps(hashed_config(resolved), sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
 
 
 def _check_saved_model(args: RunArguments) -> None:

@@ -32,7 +32,6 @@ front end once for all epochs and folds, and not at all on a second run.
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import logging
 import os
@@ -42,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..evaluation import CONFUSION_PNG
 from ..files import write_json_atomic, write_text_atomic
+from .config import config_hash, hashed_config
 from .protocol import CV, ROW_COLUMN, ProtocolError
 
 if TYPE_CHECKING:
@@ -56,43 +56,6 @@ CV_CONFIG = "cv_config.yaml"
 CV_LOG = "cv.log"
 PREDICTIONS = "predictions.json"
 SPEAKER_Z_NAME = "per-speaker z (transductive)"
-# Keys that do not change a CV run's results: changing them keeps the finished folds.
-_NOT_HASHED = {
-    "output_dir",
-    "overwrite_output_dir",
-    "resume_from_checkpoint",
-    "cache_dir",
-    "keep_checkpoints",
-    "verbose",
-    "write_fold_cards",
-    "disable_tqdm",
-    "report_to",
-    "run_name",
-    "log_level",
-    "log_level_replica",
-    "logging_steps",
-    "logging_strategy",
-    "logging_first_step",
-    "save_total_limit",
-    "dataloader_num_workers",
-    "push_to_hub",
-    "hub_model_id",
-    "hub_private_repo",
-    "hub_strategy",
-    "data_dir",
-    "data_dirs",
-    "test_data_dir",
-}
-
-
-# ----------------------------------------------------------------------------------------- config hash
-def _hashed_config(resolved: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in sorted(resolved.items()) if k not in _NOT_HASHED}
-
-
-def config_hash(resolved: dict[str, Any]) -> str:
-    blob = json.dumps(_hashed_config(resolved), sort_keys=True, default=str).encode()
-    return hashlib.sha256(blob).hexdigest()[:16]
 
 
 def _check_state(output_dir: str, state: dict[str, Any], overwrite: bool) -> None:
@@ -218,7 +181,7 @@ def summary_markdown(results: dict[str, Any]) -> str:
         )
     inner = results.get("inner_cv")
     if inner:
-        from .inner_cv import point_name
+        from .config import point_name
 
         lines += [
             "",
@@ -244,7 +207,7 @@ def chosen_counts(results: dict[str, Any]) -> str:
     """``'learning_rate=0.001 (7 folds); learning_rate=0.0003 (3 folds)'``: the inner CV's choices."""
     from collections import Counter
 
-    from .inner_cv import point_name
+    from .config import point_name
 
     counts = Counter(point_name(f["inner_cv"]["chosen"]) for f in results["folds"] if f.get("inner_cv"))
     return "; ".join(f"{name} ({n} fold{'s' if n > 1 else ''})" for name, n in counts.most_common())
@@ -287,7 +250,7 @@ def run_cv(args: RunArguments, callbacks: list | None = None) -> dict[str, Any]:
     protocol = build_protocol(args.data, args.protocol, CV)
     logger.info("%s on %d clips, classes %s", protocol.description, protocol.num_test_rows(), protocol.labels)
     os.makedirs(output_dir, exist_ok=True)
-    state = {"config_hash": chash, "config": _hashed_config(resolved), "folds": [f.to_dict() for f in protocol.folds]}
+    state = {"config_hash": chash, "config": hashed_config(resolved), "folds": [f.to_dict() for f in protocol.folds]}
     state = json.loads(json.dumps(state, default=str))
     _check_state(output_dir, state, args.protocol.overwrite_output_dir)
     factory, cache_info = prepare_cache(protocol, args)

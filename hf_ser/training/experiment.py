@@ -398,7 +398,7 @@ class Experiment:
         )
         inner = self.record.get("inner_cv")
         if inner:
-            from .inner_cv import point_name
+            from .config import point_name
 
             details += (
                 f" {', '.join(inner['chosen'])} chosen by a {inner['num_folds']}-fold speaker-grouped inner CV on the "

@@ -23,47 +23,18 @@ import shutil
 from typing import Any
 
 from ..files import write_json_atomic
-from .config import ConfigError, RunArguments
+from .config import ConfigError, RunArguments, point_name
 
 logger = logging.getLogger(__name__)
 
 INNER_STATE = "inner_cv.json"
 _INNER_DIR = "inner"
-# Keys whose change would need other cached features, another corpus or another protocol.
-_NOT_SEARCHABLE_PREFIXES = ("encoder_", "whisper_", "lora_", "frontend", "functionals_")
-
-
-def check_grid(grid: dict[str, list], hints: dict[str, Any], data_keys: set[str], protocol_keys: set[str]) -> None:
-    """Every ``inner_grid`` key must be a training or head key; raise :class:`ConfigError` naming the first that
-    is not (``hints``: field types of every recipe key)."""
-    from .cache import _FRONTEND_FIELDS
-
-    for key, values in grid.items():
-        if key not in hints:
-            raise ConfigError(f"inner_grid: {key!r} is not a recipe key (hf-ser cv --help-all lists them)")
-        if key in data_keys or key in protocol_keys:
-            raise ConfigError(
-                f"inner_grid: {key!r} is a data or protocol key; only training and head keys are searched"
-            )
-        if key in _FRONTEND_FIELDS or key.startswith(_NOT_SEARCHABLE_PREFIXES) or key in ("freeze_encoder", "use_lora"):
-            raise ConfigError(
-                f"inner_grid: {key!r} changes the front end, whose features are computed once per run; "
-                "search training and head keys (learning_rate, weight_decay, num_train_epochs, head_*, ...)"
-            )
-        if key in ("output_dir", "seed", "model_name_or_path"):
-            raise ConfigError(f"inner_grid: {key!r} is not a hyper-parameter")
-        if not isinstance(values, list) or not values:
-            raise ConfigError(f"inner_grid: {key!r} needs a non-empty list of values, got {values!r}")
 
 
 def grid_points(grid: dict[str, list]) -> list[dict[str, Any]]:
     """The cartesian product, in declared order (the first key varies slowest)."""
     keys = list(grid)
     return [dict(zip(keys, values, strict=True)) for values in itertools.product(*(grid[k] for k in keys))]
-
-
-def point_name(point: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in point.items())
 
 
 def arguments_for(args: RunArguments, point: dict[str, Any]) -> RunArguments:

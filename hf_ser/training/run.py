@@ -25,7 +25,7 @@ LOG_NAME = "train.log"
 
 def train(args: RunArguments, callbacks: list | None = None) -> dict[str, Any]:
     """Train and test one model on the protocol's single fold; returns the test results."""
-    from .config import resolved_config, save_config
+    from .config import config_hash, resolved_config, save_config
     from .experiment import Experiment, prepare_cache
     from .protocol import TRAIN, build_protocol
 
@@ -43,7 +43,6 @@ def train(args: RunArguments, callbacks: list | None = None) -> dict[str, Any]:
     dd = protocol.fold_dataset(0)
     run_args, record = args, {}
     if args.protocol.inner_folds:
-        from .cv import config_hash
         from .inner_cv import select_hyperparameters
 
         run_args, inner = select_hyperparameters(
@@ -101,7 +100,7 @@ def summary_table(results: dict[str, Any], output_dir: str) -> str:
         )
     )
     if "inner_cv" in results:
-        from .inner_cv import point_name
+        from .config import point_name
 
         rows.append(("inner CV chose", point_name(results["inner_cv"]["chosen"])))
     rows.append(("saved", f"{output_dir}  (model card README.md, {TEST_RESULTS}, log {LOG_NAME})"))
