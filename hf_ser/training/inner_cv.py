@@ -88,9 +88,8 @@ def select_hyperparameters(
     state_path = os.path.join(fold_dir, INNER_STATE)
     state = _load_state(state_path, config_hash, folds)
     labels = protocol.labels
-    scores = []
-    for p, point in enumerate(points):
-        point_args = arguments_for(args, point)
+    scores, point_arguments = [], [arguments_for(args, point) for point in points]
+    for p, (point, point_args) in enumerate(zip(points, point_arguments, strict=True)):
         y_true: list[int] = []
         y_pred: list[int] = []
         fold_uar = []
@@ -135,7 +134,7 @@ def select_hyperparameters(
         "chosen": points[best],
     }
     logger.info("%s inner CV chose %s (UAR %.4f)", description, point_name(points[best]), scores[best]["uar"])
-    return arguments_for(args, points[best]), record
+    return point_arguments[best], record
 
 
 def forget_inner_runs(fold_dir: str) -> None:
