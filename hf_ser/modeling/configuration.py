@@ -17,6 +17,7 @@ FEATURE_NORMALIZATIONS = ("utterance", "none")
 WHISPER_INPUTS = ("real_length", "padded")
 LAYER_COMBINATIONS = ("none", "weighted_sum", "concat", "ensemble")
 ENCODER_POOLINGS = ("none", "mean")
+ENCODER_PRECISIONS = ("float32", "bfloat16", "auto")
 LEVEL_NORMALIZATIONS = ("none", "speech_rms")
 HEAD_NORMS = ("none", "batch", "layer")
 HEAD_ACTIVATIONS = ("relu", "gelu")
@@ -64,6 +65,10 @@ FIELD_HELP = {
     "encoder_pooling": (
         "mean: average each encoder layer over the clip's frames in the front end (the head sees one vector "
         "per layer; cached features shrink ~100x); none: frame sequences to the head."
+    ),
+    "encoder_precision": (
+        "bfloat16: the encoder's matrix products in bfloat16 (torch.autocast; ~1.7x faster on CPUs with AVX512 "
+        "or AMX, hidden states within ~1%); auto: bfloat16 where the device has fast bfloat16, else float32."
     ),
     "freeze_encoder": "Freeze the whole pretrained encoder.",
     "freeze_feature_encoder": "Freeze the convolutional feature encoder (wav2vec2-style encoders).",
@@ -130,7 +135,8 @@ class SERConfig(PretrainedConfig):
           layer and clip). `freeze_encoder`, `freeze_feature_encoder`, `whisper_input` ("real_length": run
           Whisper on the clip's own length with sliced positional embeddings; "padded": zero-pad shorter clips
           to `whisper_pad_seconds` (30 = the HF way; longer clips run on their own length) and cut the output
-          back to the real frames). The deep Whisper layers were trained on 30 s windows and lose accuracy on
+          back to the real frames). `encoder_precision` ("float32"; "bfloat16": the encoder under
+          `torch.autocast`; "auto": bfloat16 only on devices with fast bfloat16). The deep Whisper layers were trained on 30 s windows and lose accuracy on
           short inputs: on EMO-DB 10 s padding keeps their accuracy at a quarter of the 30 s cost.
         - `"functionals"`: one vector of 2714 utterance-level functionals per clip (12 statistics of 40 MFCC,
           64 log-mel and 10 prosodic / spectral LLDs and their deltas, voiced log-F0, voiced fraction, log
@@ -200,6 +206,7 @@ class SERConfig(PretrainedConfig):
         freeze_feature_encoder: bool = True,
         whisper_input: str = "padded",
         whisper_pad_seconds: float = 10.0,
+        encoder_precision: str = "float32",
         functionals_pitch_threshold: float = 0.45,
         functionals_energy_threshold: float = 0.02,
         functionals_f0_min: float = 60.0,
@@ -248,6 +255,7 @@ class SERConfig(PretrainedConfig):
         self.freeze_feature_encoder = freeze_feature_encoder
         self.whisper_input = whisper_input
         self.whisper_pad_seconds = whisper_pad_seconds
+        self.encoder_precision = encoder_precision
         self.functionals_pitch_threshold = functionals_pitch_threshold
         self.functionals_energy_threshold = functionals_energy_threshold
         self.functionals_f0_min = functionals_f0_min
@@ -298,6 +306,7 @@ class SERConfig(PretrainedConfig):
         choice("whisper_input", WHISPER_INPUTS)
         choice("layer_combination", LAYER_COMBINATIONS)
         choice("encoder_pooling", ENCODER_POOLINGS)
+        choice("encoder_precision", ENCODER_PRECISIONS)
         if self.level_normalization is not None:
             choice("level_normalization", LEVEL_NORMALIZATIONS)
         if not isinstance(self.whisper_pad_seconds, (int, float)) or not 0 < self.whisper_pad_seconds <= 30:

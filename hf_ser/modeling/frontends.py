@@ -228,6 +228,30 @@ def load_pretrained_encoder(name_or_path: str) -> tuple[nn.Module, dict]:
     return encoder, _clean_encoder_config(encoder.config.to_dict())
 
 
+def native_bfloat16(device: torch.device) -> bool:
+    """Whether ``device`` has fast bfloat16 matrix products (CPU: oneDNN's own check, e.g. AVX512 / AMX)."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        try:
+            return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        except (AttributeError, RuntimeError):
+            return False
+    return False
+
+
+def autocast_dtype(config: Any, device: torch.device) -> torch.dtype | None:
+    """The dtype ``encoder_precision`` runs the encoder's matrix products in (``torch.autocast``); None: the
+    encoder's own. "auto" takes bfloat16 only where it is fast, so no machine gets slower; ONNX export traces
+    the full-precision graph."""
+    precision = getattr(config, "encoder_precision", "float32")
+    if precision == "float32" or torch.onnx.is_in_onnx_export():
+        return None
+    if precision == "auto" and not native_bfloat16(device):
+        return None
+    return torch.bfloat16
+
+
 class EncoderFrontend(nn.Module):
     """Runs a speech encoder and returns its selected hidden states.
 
@@ -298,21 +322,11 @@ class EncoderFrontend(nn.Module):
         lengths = sample_lengths(input_values, attention_mask)
         if attention_mask is not None:
             input_values = input_values * attention_mask.to(input_values.dtype)
-        if self.is_whisper:
-            run_lengths = lengths
-            if self.config.whisper_input == "padded":
-                # zero padding up to the window: clips shorter than it become one group of equal length
-                pad_to = min(self.max_samples, round(self.config.whisper_pad_seconds * self.config.sampling_rate))
-                if input_values.shape[-1] < pad_to:
-                    input_values = nn.functional.pad(input_values, (0, pad_to - input_values.shape[-1]))
-                run_lengths = lengths.clamp(min=pad_to)
-            hidden = self._by_length_groups(input_values, run_lengths, self._whisper_encode_samples)
-        elif self.use_mask:
-            hidden = self._ssl(input_values, attention_mask)
-        elif attention_mask is None:  # clips of one length: one group
-            hidden = self._ssl(input_values, None)
-        else:
-            hidden = self._by_length_groups(input_values, lengths, lambda x: self._ssl(x, None))
+        dtype = autocast_dtype(self.config, input_values.device)
+        with torch.autocast(input_values.device.type, dtype=dtype, enabled=dtype is not None):
+            hidden = self._encode(input_values, attention_mask, lengths)
+        if dtype is not None:
+            hidden = hidden.float()  # masking and pooling in full precision
         frames = self.frame_lengths(lengths)
         if self.is_whisper:  # cut the padded window back to the longest clip's frames
             t = int(frames.max().item())
@@ -329,6 +343,25 @@ class EncoderFrontend(nn.Module):
             hidden = hidden.sum(dim=2, keepdim=True) / frames.to(hidden.dtype)[:, None, None, None]
             mask = torch.ones(hidden.shape[0], 1, dtype=torch.bool, device=hidden.device)
         return hidden, mask
+
+    def _encode(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None, lengths: torch.Tensor):
+        """The selected hidden states [B, L, T, D] of the padded batch (frames past a clip's own not yet masked)."""
+        if self.is_whisper:
+            run_lengths = lengths
+            if self.config.whisper_input == "padded":
+                # zero padding up to the window: clips shorter than it become one group of equal length
+                pad_to = min(self.max_samples, round(self.config.whisper_pad_seconds * self.config.sampling_rate))
+                if input_values.shape[-1] < pad_to:
+                    input_values = nn.functional.pad(input_values, (0, pad_to - input_values.shape[-1]))
+                run_lengths = lengths.clamp(min=pad_to)
+            hidden = self._by_length_groups(input_values, run_lengths, self._whisper_encode_samples)
+        elif self.use_mask:
+            hidden = self._ssl(input_values, attention_mask)
+        elif attention_mask is None:  # clips of one length: one group
+            hidden = self._ssl(input_values, None)
+        else:
+            hidden = self._by_length_groups(input_values, lengths, lambda x: self._ssl(x, None))
+        return hidden
 
     def _by_length_groups(self, x: torch.Tensor, lengths: torch.Tensor, run) -> torch.Tensor:
         """Run `run` on clips grouped by equal real length (no padding inside a group); pad the outputs."""

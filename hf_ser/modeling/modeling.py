@@ -138,6 +138,14 @@ class SpecAugment(nn.Module):
         return x * keep
 
 
+def _set_training(module: nn.Module, mode: bool, skip: nn.Module) -> None:
+    """``module.train(mode)`` for every submodule except ``skip`` and its own."""
+    module.training = mode
+    for child in module.children():
+        if child is not skip:
+            _set_training(child, mode, skip)
+
+
 class SERPreTrainedModel(PreTrainedModel):
     config_class = SERConfig
     base_model_prefix = "ser"
@@ -270,9 +278,16 @@ class SERForAudioClassification(SERPreTrainedModel):
         return action
 
     def train(self, mode: bool = True):
-        super().train(mode)
-        if mode and self.encoder is not None and not self.encoder_is_trainable():
-            self.encoder.eval()  # a frozen encoder is a fixed feature extractor: no dropout, cacheable
+        """A frozen encoder is a fixed feature extractor (no dropout, cacheable): it stays in eval mode. Trainer
+        calls this every step, and walking the encoder's modules each time costs more than a cached head's step,
+        so only the other modules are switched."""
+        frozen = self.encoder is not None and not self.encoder_is_trainable()
+        if not frozen or getattr(self, "use_kernels", False):
+            super().train(mode)
+        else:
+            _set_training(self, mode, skip=self.encoder)
+        if frozen and self.encoder.training:
+            self.encoder.eval()
         return self
 
     # ------------------------------------------------------ model card and Hub

@@ -310,7 +310,7 @@ _USED_BY = {
     **{
         key: ("frontend", ("encoder",))
         for key in ("layer_combination", "encoder_layers", "encoder_pooling", "freeze_encoder")
-        + ("freeze_feature_encoder", "whisper_input", "whisper_pad_seconds")
+        + ("freeze_feature_encoder", "whisper_input", "whisper_pad_seconds", "encoder_precision")
     },
     **{
         key: ("head", ("cnn", "cnn_lstm", "parallel"))

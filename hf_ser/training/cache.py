@@ -55,6 +55,7 @@ import numpy as np
 import torch
 
 from ..audio import decode_audio_field
+from ..modeling.frontends import autocast_dtype
 from .cache_store import (
     FINGERPRINT_FILE,
     TEMP_MARKER,
@@ -166,6 +167,9 @@ def frontend_fingerprint(model: Any, dtype: str) -> tuple[str, dict[str, Any]]:
         desc["layers"] = list(frontend.layers)
     if getattr(config, "encoder_config", None):
         desc["encoder_model_type"] = config.encoder_config.get("model_type")
+        autocast = autocast_dtype(config, next(model.parameters()).device)
+        if autocast is not None:  # what "auto" resolved to on this machine (float32 caches keep their names)
+            desc["encoder_autocast"] = str(autocast).removeprefix("torch.")
     h = hashlib.sha256()
     _hash_state(h, frontend)
     _hash_state(h, getattr(model, "encoder", None))

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from sklearn.utils.class_weight import compute_class_weight
 from torch.utils.data import Sampler
+from datasets import ClassLabel, Value
 from transformers import Trainer, TrainerCallback
 
 from ..audio import DEFAULT_SAMPLING_RATE, decode_audio_field
@@ -138,6 +139,11 @@ class EpochSeededDataset(torch.utils.data.Dataset):
         self.dataset = dataset
         self.seed = int(seed)
         self.epoch = 0
+        # Rows of scalars only (cached features: key, label, speaker) are read once: fetching Arrow rows one at
+        # a time costs about as much as a cached head's whole training step.
+        features = getattr(dataset, "features", None)
+        scalar = features is not None and all(isinstance(f, (Value, ClassLabel)) for f in features.values())
+        self._rows = dataset.to_list() if scalar else None
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = int(epoch)
@@ -149,7 +155,7 @@ class EpochSeededDataset(torch.utils.data.Dataset):
         return int(np.random.SeedSequence([self.seed, self.epoch, int(index)]).generate_state(1)[0])
 
     def __getitem__(self, index: int) -> dict[str, Any]:
-        row = dict(self.dataset[int(index)])
+        row = dict(self._rows[int(index)] if self._rows is not None else self.dataset[int(index)])
         row[self.SEED_KEY] = self._seed(index)
         return row
 

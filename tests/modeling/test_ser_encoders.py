@@ -230,3 +230,41 @@ def test_mean_pooled_layers_and_combinations(combination, encoder_dirs, fe, clip
     loaded = AutoModelForAudioClassification.from_pretrained(tmp_path / "m").eval()
     with torch.no_grad():
         torch.testing.assert_close(loaded(**batch).logits, logits)
+
+
+def test_train_mode_keeps_a_frozen_encoder_in_eval_and_switches_the_rest(encoder_dirs):
+    model = _model(encoder_dirs, "whisper", "frozen-layersum-lstm", "padded")
+    encoder_modules = {id(m) for m in model.encoder.modules()}
+    rest = [m for m in model.modules() if id(m) not in encoder_modules]
+    for mode in (True, False, True):
+        model.train(mode)
+        assert all(not m.training for m in model.encoder.modules())
+        assert all(m.training == mode for m in rest)
+    trainable = _model(encoder_dirs, "whisper", "finetune-mlp", "padded").train()
+    assert all(m.training for m in trainable.modules())  # an encoder being fine-tuned trains (dropout on)
+    trainable.eval()
+    assert not any(m.training for m in trainable.modules())
+
+
+@pytest.mark.parametrize("encoder", ["wav2vec2_layer", "whisper"])
+def test_bfloat16_encoder_precision_is_close_and_auto_follows_the_device(encoder, encoder_dirs, fe, clips, monkeypatch):
+    from hf_ser.modeling import frontends
+
+    model = _model(encoder_dirs, encoder, "frozen-layersum-lstm", "padded").eval()
+    batch = fe(list(clips), sampling_rate=16000, return_tensors="pt")
+
+    def features(precision):
+        model.config.encoder_precision = precision
+        with torch.no_grad():
+            return model.compute_frontend(batch["input_values"], batch["attention_mask"])
+
+    full, mask = features("float32")
+    half, half_mask = features("bfloat16")
+    assert half.dtype == torch.float32 and torch.equal(mask, half_mask)
+    assert 0 < ((half - full).norm() / full.norm()).item() < 0.05  # bfloat16 ran, and stays close
+    monkeypatch.setattr(frontends, "native_bfloat16", lambda device: False)
+    assert torch.equal(features("auto")[0], full)  # no fast bfloat16 here: auto is float32
+    monkeypatch.setattr(frontends, "native_bfloat16", lambda device: True)
+    assert torch.equal(features("auto")[0], half)
+    with pytest.raises(ValueError, match="encoder_precision"):
+        make_model(frontend="encoder", encoder_name_or_path=encoder_dirs[encoder], encoder_precision="fp8")

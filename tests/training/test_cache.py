@@ -165,6 +165,12 @@ def test_fingerprint_tracks_what_the_features_depend_on(tmp_path: Path):
     c = _model(layer_combination="weighted_sum", encoder_layers=[0, 1], **enc)[0]
     assert fc.frontend_fingerprint(b, "float16")[0] != fc.frontend_fingerprint(c, "float16")[0]
     assert fc.resolve_dtype("auto", a.config) == "float16" and fc.resolve_dtype("auto", base.config) == "float32"
+    # bfloat16 encoder features are other features; float32 ones keep the fingerprint they always had
+    assert "encoder_autocast" not in fc.frontend_fingerprint(c, "float16")[1]
+    d = _model(layer_combination="weighted_sum", encoder_layers=[0, 1], encoder_precision="bfloat16", **enc)[0]
+    d.encoder.load_state_dict(c.encoder.state_dict())
+    assert fc.frontend_fingerprint(d, "float16")[1]["encoder_autocast"] == "bfloat16"
+    assert fc.frontend_fingerprint(d, "float16")[0] != fc.frontend_fingerprint(c, "float16")[0]
 
 
 def test_uncacheable_setups_are_detected():

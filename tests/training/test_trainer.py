@@ -74,3 +74,20 @@ def test_epoch_seeded_dataset_seeds_survive_the_dataloader():
     ds.set_epoch(1)
     assert ds[2][EpochSeededDataset.SEED_KEY] != seeds[2]
     assert ds.column_names == ["x"] and len(ds) == 6
+
+
+def test_epoch_seeded_dataset_reads_scalar_rows_once_and_audio_rows_lazily():
+    import datasets
+
+    from hf_ser.training.trainer import EpochSeededDataset
+
+    rows = {"feature_key": ["a", "b", "c"], "emotion": [0, 2, 1]}
+    base = datasets.Dataset.from_dict(rows, features=datasets.Features(
+        {"feature_key": datasets.Value("string"), "emotion": datasets.ClassLabel(names=["n", "h", "s"])}
+    ))
+    ds = EpochSeededDataset(base, seed=0)
+    assert ds._rows == base.to_list()  # cached-feature rows: in memory, read once
+    assert [{k: ds[i][k] for k in rows} for i in range(3)] == base.to_list()
+    audio = base.add_column("audio", [{"bytes": b"x", "path": None}] * 3)
+    audio = audio.cast_column("audio", datasets.Audio(decode=False))
+    assert EpochSeededDataset(audio, seed=0)._rows is None  # audio stays on disk until a batch needs it
