@@ -316,13 +316,22 @@ def export_onnx(
 
     The graph is checked against PyTorch before anything is written (`OnnxExportError` when it disagrees, or
     when the model cannot be exported: :func:`unsupported_reason`). An existing export in `output_dir` is
-    replaced only with `overwrite=True`."""
+    replaced only with `overwrite=True`. The graph runs in float32: a model set to a bfloat16 encoder
+    (`encoder_precision`) is traced and checked without autocast, and keeps its setting."""
+    saved = getattr(model.config, "encoder_precision", "float32")
+    model.config.encoder_precision = "float32"
+    try:
+        return _export(model, feature_extractor, os.fspath(output_dir), overwrite, source, verbose)
+    finally:
+        model.config.encoder_precision = saved
+
+
+def _export(model: Any, feature_extractor: Any, out: str, overwrite: bool, source: str | None, verbose: bool):
     import torch
 
     reason = unsupported_reason(model.config)
     if reason:
         raise OnnxExportError(reason)
-    out = os.fspath(output_dir)
     if os.path.isfile(out):
         raise OnnxExportError(f"{out}: is a file, not a folder")
     if os.path.exists(os.path.join(out, ONNX_FILE)) and not overwrite:

@@ -242,10 +242,9 @@ def native_bfloat16(device: torch.device) -> bool:
 
 def autocast_dtype(config: Any, device: torch.device) -> torch.dtype | None:
     """The dtype ``encoder_precision`` runs the encoder's matrix products in (``torch.autocast``); None: the
-    encoder's own. "auto" takes bfloat16 only where it is fast, so no machine gets slower; ONNX export traces
-    the full-precision graph."""
+    encoder's own. "auto" takes bfloat16 only where it is fast, so no machine gets slower."""
     precision = getattr(config, "encoder_precision", "float32")
-    if precision == "float32" or torch.onnx.is_in_onnx_export():
+    if precision == "float32":
         return None
     if precision == "auto" and not native_bfloat16(device):
         return None

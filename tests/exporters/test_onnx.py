@@ -117,10 +117,13 @@ def test_onnx_encoder_front_end(encoder, batching, tmp_path):
         head="mlp",
         head_hidden_size=16,
         layer_combination="weighted_sum",
+        encoder_precision="bfloat16",  # the graph is float32 all the same, and the model keeps its setting
     )
     fe = SERFeatureExtractor.from_model_config(model.config)
     model.eval()
     info = export_onnx(model, fe, tmp_path / "onnx")
+    assert model.config.encoder_precision == "bfloat16"
+    model.config.encoder_precision = "float32"  # parity below is with the float32 model the graph is
     assert info.batching == batching
     runner = OnnxRunner(tmp_path / "onnx")
     _assert_parity(model, fe, runner, _clips((4001, 9000, 9000, 16000)))
