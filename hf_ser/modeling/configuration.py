@@ -67,8 +67,9 @@ FIELD_HELP = {
         "per layer; cached features shrink ~100x); none: frame sequences to the head."
     ),
     "encoder_precision": (
-        "bfloat16: the encoder's matrix products in bfloat16 (torch.autocast; ~1.7x faster on CPUs with AVX512 "
-        "or AMX, hidden states within ~1%); auto: bfloat16 where the device has fast bfloat16, else float32."
+        "bfloat16: the encoder's matrix products in bfloat16 (torch.autocast; ~1.7x faster on CPUs with "
+        "AVX512 or AMX, hidden states within about 1 percent); auto: bfloat16 where the device has fast "
+        "bfloat16, else float32."
     ),
     "freeze_encoder": "Freeze the whole pretrained encoder.",
     "freeze_feature_encoder": "Freeze the convolutional feature encoder (wav2vec2-style encoders).",
@@ -136,8 +137,9 @@ class SERConfig(PretrainedConfig):
           Whisper on the clip's own length with sliced positional embeddings; "padded": zero-pad shorter clips
           to `whisper_pad_seconds` (30 = the HF way; longer clips run on their own length) and cut the output
           back to the real frames). `encoder_precision` ("float32"; "bfloat16": the encoder under
-          `torch.autocast`; "auto": bfloat16 only on devices with fast bfloat16). The deep Whisper layers were trained on 30 s windows and lose accuracy on
-          short inputs: on EMO-DB 10 s padding keeps their accuracy at a quarter of the 30 s cost.
+          `torch.autocast`; "auto": bfloat16 only on devices with fast bfloat16). The deep Whisper layers were
+          trained on 30 s windows and lose accuracy on short inputs: on EMO-DB 10 s padding keeps their accuracy
+          at a quarter of the 30 s cost.
         - `"functionals"`: one vector of 2714 utterance-level functionals per clip (12 statistics of 40 MFCC,
           64 log-mel and 10 prosodic / spectral LLDs and their deltas, voiced log-F0, voiced fraction, log
           duration), computed in torch from the raw waveform (`n_fft`, `win_length_ms`, `hop_length_ms` set the

@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 import torch
+from datasets import ClassLabel, Value
 from sklearn.utils.class_weight import compute_class_weight
 from torch.utils.data import Sampler
-from datasets import ClassLabel, Value
 from transformers import Trainer, TrainerCallback
 
 from ..audio import DEFAULT_SAMPLING_RATE, decode_audio_field

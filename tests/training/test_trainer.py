@@ -82,9 +82,12 @@ def test_epoch_seeded_dataset_reads_scalar_rows_once_and_audio_rows_lazily():
     from hf_ser.training.trainer import EpochSeededDataset
 
     rows = {"feature_key": ["a", "b", "c"], "emotion": [0, 2, 1]}
-    base = datasets.Dataset.from_dict(rows, features=datasets.Features(
-        {"feature_key": datasets.Value("string"), "emotion": datasets.ClassLabel(names=["n", "h", "s"])}
-    ))
+    base = datasets.Dataset.from_dict(
+        rows,
+        features=datasets.Features(
+            {"feature_key": datasets.Value("string"), "emotion": datasets.ClassLabel(names=["n", "h", "s"])}
+        ),
+    )
     ds = EpochSeededDataset(base, seed=0)
     assert ds._rows == base.to_list()  # cached-feature rows: in memory, read once
     assert [{k: ds[i][k] for k in rows} for i in range(3)] == base.to_list()
