@@ -114,6 +114,7 @@ def aggregate(fold_records: list[dict[str, Any]], labels: list[str]) -> dict[str
                 "validation_uar": rec.get("validation_uar"),
                 "train_runtime": rec.get("train_runtime"),
                 **({"inner_cv": rec["inner_cv"]} if "inner_cv" in rec else {}),
+                **({"model_summary": rec["model_summary"]} if "model_summary" in rec else {}),
             }
         )
     y_true = np.concatenate([np.asarray(r["y_true"], dtype=np.int64) for r in fold_records])
@@ -231,7 +232,7 @@ def run_cv(args: RunArguments, callbacks: list | None = None) -> dict[str, Any]:
     """Run (or resume) the cross-validation; returns what is written to ``cv_results.json``."""
     from tqdm.auto import tqdm
 
-    from ..model_card import hardware, model_summary
+    from ..model_card import hardware
     from .config import resolved_config, save_config
     from .experiment import Experiment, checkpoint_is_complete, checkpoints, prepare_cache
     from .inner_cv import forget_inner_runs, select_hyperparameters
@@ -260,7 +261,6 @@ def run_cv(args: RunArguments, callbacks: list | None = None) -> dict[str, Any]:
         logger.info("feature cache: %s", cache_info)
 
     records: list[dict[str, Any]] = []
-    summary = ""
     bar = tqdm(total=len(protocol.folds), desc="CV folds", unit="fold", disable=training_args.disable_tqdm)
     for i, fold in enumerate(protocol.folds):
         fold_dir = os.path.join(output_dir, f"fold_{i:02d}")
@@ -315,6 +315,7 @@ def run_cv(args: RunArguments, callbacks: list | None = None) -> dict[str, Any]:
             "validation_uar": result.get("validation_uar"),
             "train_runtime": result.get("train_runtime"),
             "global_step": result.get("global_step"),
+            "model_summary": result["model_summary"],
         }
         if inner_record is not None:
             rec["inner_cv"] = inner_record
@@ -323,7 +324,6 @@ def run_cv(args: RunArguments, callbacks: list | None = None) -> dict[str, Any]:
         write_json_atomic(pred_path, rec)
         if inner_record is not None:
             forget_inner_runs(fold_dir)
-        summary = summary or result["model_summary"]
         logger.info(
             "fold %d (%s): UAR %.4f, WA %.4f",
             i,
@@ -341,8 +341,7 @@ def run_cv(args: RunArguments, callbacks: list | None = None) -> dict[str, Any]:
             f"the folds predicted {len(rows)} clips ({len(set(rows))} distinct) of {protocol.num_test_rows()}"
         )
     results = aggregate(records, protocol.labels)
-    if not summary:
-        summary = model_summary(_fold_config(os.path.join(output_dir, "fold_00")))
+    summary = models_summary(records, output_dir)
     test_corpus = args.protocol.test_corpus
     results.update(
         {
@@ -382,10 +381,22 @@ def run_cv(args: RunArguments, callbacks: list | None = None) -> dict[str, Any]:
     return results
 
 
-def _fold_config(fold_dir: str):
+def models_summary(records: list[dict[str, Any]], output_dir: str) -> str:
+    """The folds' model in one line; with an inner CV the folds may differ, so each distinct model gets its
+    fold count (``'A (9 folds); B (1 fold)'``)."""
+    from collections import Counter
+
+    from ..model_card import model_summary
     from ..modeling import SERConfig
 
-    return SERConfig.from_pretrained(fold_dir)
+    counts = Counter(
+        rec.get("model_summary")
+        or model_summary(SERConfig.from_pretrained(os.path.join(output_dir, f"fold_{rec['fold']:02d}")))
+        for rec in records
+    )
+    if len(counts) == 1:
+        return next(iter(counts))
+    return "; ".join(f"{s} ({n} fold{'s' if n > 1 else ''})" for s, n in counts.most_common())
 
 
 def write_results(results: dict[str, Any], output_dir: str) -> None:

@@ -84,6 +84,18 @@ def test_the_choice_never_reads_the_test_speakers(inner_run: Path, tmp_path: Pat
     assert not (tmp_path / "inner").exists()  # inner models are scored, then deleted
 
 
+def test_the_model_line_counts_each_folds_model(inner_run: Path):
+    """An inner CV may choose another architecture per fold (e.g. head_num_layers): the summary names each one."""
+    results = json.loads((inner_run / cv.CV_RESULTS).read_text())
+    assert {f["model_summary"] for f in results["folds"]} == {results["model_summary"]}
+    linear, mlp = "layer means → linear head → 7 classes", "layer means → mlp, hidden 256 × 1 head → 7 classes"
+    records = [{"fold": i, "model_summary": s} for i, s in enumerate([mlp, linear, linear])]
+    assert cv.models_summary(records, str(inner_run)) == f"{linear} (2 folds); {mlp} (1 fold)"
+    # a record written before folds kept their summary: read from the fold's saved config
+    old = [{"fold": 0}, {"fold": 1}]
+    assert cv.models_summary(old, str(inner_run)) == results["model_summary"]
+
+
 def fold_training_speakers(out: Path, fold: int) -> list[str]:
     rec = json.loads((out / f"fold_{fold:02d}" / cv.PREDICTIONS).read_text())
     return rec["train_speakers"] + rec["validation_speakers"]
