@@ -383,7 +383,7 @@ def run_cv(args: RunArguments, callbacks: list | None = None) -> dict[str, Any]:
 
 def models_summary(records: list[dict[str, Any]], output_dir: str) -> str:
     """The folds' model in one line; with an inner CV the folds may differ, so each distinct model gets its
-    fold count (``'A (9 folds); B (1 fold)'``)."""
+    fold count."""
     from collections import Counter
 
     from ..model_card import model_summary
@@ -396,7 +396,19 @@ def models_summary(records: list[dict[str, Any]], output_dir: str) -> str:
     )
     if len(counts) == 1:
         return next(iter(counts))
-    return "; ".join(f"{s} ({n} fold{'s' if n > 1 else ''})" for s, n in counts.most_common())
+    # the parts every fold shares once, the differing middle with its fold counts: "A → [B: 9 folds | C: 1 fold] → D"
+    parts = [s.split(" → ") for s, _ in counts.most_common()]
+    head = 0
+    while all(len(p) > head + 1 and p[head] == parts[0][head] for p in parts):
+        head += 1
+    tail = 0
+    while all(len(p) > head + tail + 1 and p[-1 - tail] == parts[0][-1 - tail] for p in parts):
+        tail += 1
+    middle = " | ".join(
+        f"{' → '.join(p[head : len(p) - tail])}: {n} fold{'s' if n > 1 else ''}"
+        for p, (_, n) in zip(parts, counts.most_common(), strict=True)
+    )
+    return " → ".join([*parts[0][:head], f"[{middle}]", *parts[0][len(parts[0]) - tail :]])
 
 
 def write_results(results: dict[str, Any], output_dir: str) -> None:

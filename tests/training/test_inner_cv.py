@@ -90,7 +90,11 @@ def test_the_model_line_counts_each_folds_model(inner_run: Path):
     assert {f["model_summary"] for f in results["folds"]} == {results["model_summary"]}
     linear, mlp = "layer means → linear head → 7 classes", "layer means → mlp, hidden 256 × 1 head → 7 classes"
     records = [{"fold": i, "model_summary": s} for i, s in enumerate([mlp, linear, linear])]
-    assert cv.models_summary(records, str(inner_run)) == f"{linear} (2 folds); {mlp} (1 fold)"
+    summary = "layer means → [linear head: 2 folds | mlp, hidden 256 × 1 head: 1 fold] → 7 classes"
+    assert cv.models_summary(records, str(inner_run)) == summary
+    assert cv.models_summary([{"fold": 0, "model_summary": "A → B"}, {"fold": 1, "model_summary": "C"}], "") == (
+        "[A → B: 1 fold | C: 1 fold]"
+    )
     # a record written before folds kept their summary: read from the fold's saved config
     old = [{"fold": 0}, {"fold": 1}]
     assert cv.models_summary(old, str(inner_run)) == results["model_summary"]
