@@ -47,14 +47,6 @@ def arguments_for(args: RunArguments, point: dict[str, Any]) -> RunArguments:
     return chosen
 
 
-def _inner_dataset(dd):
-    """Every clip of the outer fold's training speakers (train + validation; the test speakers are not in it)."""
-    import datasets
-
-    parts = [dd[s] for s in ("train", "validation") if s in dd]
-    return parts[0] if len(parts) == 1 else datasets.concatenate_datasets(parts)
-
-
 def select_hyperparameters(
     args: RunArguments,
     dd,
@@ -74,10 +66,11 @@ def select_hyperparameters(
     from ..corpora.splits import fold_split, speaker_folds
     from ..metrics import classification_metrics
     from .experiment import Experiment
+    from .protocol import train_and_validation
 
     options = args.protocol
     points = grid_points(options.inner_grid)
-    clips = _inner_dataset(dd)
+    clips = train_and_validation(dd)  # every clip of the outer fold's training speakers, none of its test ones
     speakers = sorted(set(clips["speaker_id"]))
     k = min(options.inner_folds, len(speakers))
     if k < 2:

@@ -164,14 +164,20 @@ class Protocol:
         ``include_validation``, also the validation speakers' (an inner CV trains on them)."""
         if self.fixed_splits is None:
             return self.dataset
-        if not include_validation or "validation" not in self.fixed_splits:
+        if not include_validation:
             return self.fixed_splits["train"]
-        import datasets
-
-        return datasets.concatenate_datasets([self.fixed_splits["train"], self.fixed_splits["validation"]])
+        return train_and_validation(self.fixed_splits)
 
     def num_test_rows(self) -> int:
         return len(self.fixed_splits["test"]) if self.fixed_splits is not None else len(self.dataset)
+
+
+def train_and_validation(splits):
+    """The ``train`` and ``validation`` clips of a split dict as one dataset (what an inner CV divides)."""
+    import datasets
+
+    parts = [splits[s] for s in ("train", "validation") if s in splits]
+    return parts[0] if len(parts) == 1 else datasets.concatenate_datasets(parts)
 
 
 def build_protocol(data_args: Any, protocol_args: Any, command: str) -> Protocol:
