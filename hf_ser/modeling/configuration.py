@@ -80,6 +80,10 @@ FIELD_HELP = {
     "whisper_pad_seconds": "Whisper, whisper_input=padded: pad clips shorter than this (seconds).",
     "functionals_pitch_threshold": "functionals: voiced when the normalised autocorrelation peak exceeds this.",
     "functionals_energy_threshold": "functionals: ...and the frame RMS exceeds this fraction of the clip maximum.",
+    "functionals_floor_db": (
+        "functionals: every power bin gets a floor this many dB below the clip's loudest frame (the recording's "
+        "noise below it is not a feature)."
+    ),
     "functionals_f0_min": "functionals: lowest F0 in Hz.",
     "functionals_f0_max": "functionals: highest F0 in Hz.",
     "feature_standardization": (
@@ -145,7 +149,8 @@ class SERConfig(PretrainedConfig):
           duration), computed in torch from the raw waveform (`n_fft`, `win_length_ms`, `hop_length_ms` set the
           framing; mel sets are fixed at 20 Hz - 8 kHz). Pitch tracker: `functionals_pitch_threshold` (voiced
           when the normalised autocorrelation peak exceeds it), `functionals_energy_threshold` (and the frame
-          RMS exceeds this fraction of the clip maximum), `functionals_f0_min` / `functionals_f0_max` (Hz).
+          RMS exceeds this fraction of the clip maximum), `functionals_f0_min` / `functionals_f0_max` (Hz);
+          `functionals_floor_db`: the power floor under every bin, in dB below the clip's loudest frame.
           `compute_frontend` gives [B, 1, 2714] with an all-True mask; `feature_normalization` does not apply
           (use `feature_standardization`); use it with `head="mlp"`. The extractor leaves its waveforms
           unnormalised (`do_normalize=False`): level contours within a clip are features, and
@@ -211,6 +216,7 @@ class SERConfig(PretrainedConfig):
         encoder_precision: str = "float32",
         functionals_pitch_threshold: float = 0.45,
         functionals_energy_threshold: float = 0.02,
+        functionals_floor_db: float = 50.0,
         functionals_f0_min: float = 60.0,
         functionals_f0_max: float = 500.0,
         feature_standardization: bool | None = None,
@@ -260,6 +266,7 @@ class SERConfig(PretrainedConfig):
         self.encoder_precision = encoder_precision
         self.functionals_pitch_threshold = functionals_pitch_threshold
         self.functionals_energy_threshold = functionals_energy_threshold
+        self.functionals_floor_db = functionals_floor_db
         self.functionals_f0_min = functionals_f0_min
         self.functionals_f0_max = functionals_f0_max
         if feature_standardization is None:
@@ -351,6 +358,9 @@ class SERConfig(PretrainedConfig):
                 value = getattr(self, field)
                 if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0.0 <= value < 1.0:
                     raise ValueError(f"{field} must be in [0, 1), got {value!r}")
+            floor = self.functionals_floor_db
+            if not isinstance(floor, (int, float)) or isinstance(floor, bool) or not 0 < floor <= 120:
+                raise ValueError(f"functionals_floor_db must be in (0, 120] dB, got {floor!r}")
             if self.spec_augment:
                 raise ValueError("spec_augment masks frames of frame features; frontend='functionals' has none")
         if not self.head_channels or any(c <= 0 for c in self.head_channels):

@@ -513,9 +513,6 @@ def masked_functionals(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     return torch.cat([mean, std, p5, p25, p50, p75, p95, p75 - p25, p95 - p5, skew, kurt, slope], dim=-1)
 
 
-FUNCTIONALS_FLOOR_DB = 50.0
-
-
 class FunctionalsFrontend(nn.Module):
     """Utterance-level functionals (2714 values per clip) of spectral and prosodic frame features.
 
@@ -527,7 +524,7 @@ class FunctionalsFrontend(nn.Module):
     exceeds `functionals_pitch_threshold` and the frame RMS exceeds `functionals_energy_threshold` times the
     clip maximum), voicing, autocorrelation peak, log-energy, zero-crossing rate, spectral centroid and 85 %
     roll-off (kHz), log flatness, flux (x100) and the high/low band energy ratio at 1 kHz (log). Every bin's
-    power gets a floor `FUNCTIONALS_FLOOR_DB` below the clip's loudest frame (and quieter frames a zero-crossing
+    power gets a floor `functionals_floor_db` below the clip's loudest frame (and quieter frames a zero-crossing
     rate of 0), so the recording's noise floor does not become a feature.
     Functionals (`masked_functionals`): 12 statistics of every frame feature and of its 5-frame delta; of log-F0
     and its delta over voiced frames only (zeros when fewer than 3 are voiced); the voiced fraction and the log
@@ -554,6 +551,7 @@ class FunctionalsFrontend(nn.Module):
         self.lag_max = min(int(sr / config.functionals_f0_min), self.pitch_win - 1)
         self.pitch_threshold = float(config.functionals_pitch_threshold)
         self.energy_threshold = float(config.functionals_energy_threshold)
+        self.floor_ratio = 10 ** (-float(config.functionals_floor_db) / 10)
         n_freqs = self.n_fft // 2 + 1
         f_max = min(self.f_max, sr / 2)
         with torch.device("cpu"):
@@ -642,11 +640,11 @@ class FunctionalsFrontend(nn.Module):
             return_complex=True,
         )[..., :t]
         power = stft.abs() ** 2  # [B, F, T]
-        # A floor FUNCTIONALS_FLOOR_DB below the clip's loudest frame, added to every bin: what lies below it is
+        # A floor functionals_floor_db below the clip's loudest frame, added to every bin: what lies below it is
         # the recording's noise (a quiet take re-quantised to 16 bit has another one), not the speaker, so every
         # power-based LLD sees the same floor there whatever the recording level and noise.
         frame_power = power.mean(1)  # [B, T]
-        floor = frame_power.masked_fill(~mask, 0.0).amax(-1) * 10 ** (-FUNCTIONALS_FLOOR_DB / 10)  # [B]
+        floor = frame_power.masked_fill(~mask, 0.0).amax(-1) * self.floor_ratio  # [B]
         quiet = frame_power < floor[:, None]  # frames below the floor: no speech information
         power = power + floor[:, None, None]
         mag = power.sqrt()

@@ -89,6 +89,7 @@ _FRONTEND_FIELDS = (
     "feature_normalization",
     "functionals_pitch_threshold",
     "functionals_energy_threshold",
+    "functionals_floor_db",
     "functionals_f0_min",
     "functionals_f0_max",
     "encoder_name_or_path",

@@ -166,6 +166,7 @@ def test_config_defaults_and_validation():
     assert cfg.feature_standardization is True
     assert (cfg.functionals_pitch_threshold, cfg.functionals_energy_threshold) == (0.45, 0.02)
     assert (cfg.functionals_f0_min, cfg.functionals_f0_max) == (60.0, 500.0)
+    assert cfg.functionals_floor_db == 50.0
     assert make_config(frontend="mfcc").feature_standardization is False
     assert make_config(frontend="mfcc", feature_standardization=True).feature_standardization is True
     assert make_config().head_norm == "none" and make_config().head_classifier_dropout is None
@@ -173,6 +174,8 @@ def test_config_defaults_and_validation():
         ({"frontend": "functionals", "spec_augment": True}, "spec_augment"),
         ({"frontend": "functionals", "functionals_pitch_threshold": 1.5}, "functionals_pitch_threshold"),
         ({"frontend": "functionals", "functionals_f0_min": 600.0}, "functionals_f0_min"),
+        ({"frontend": "functionals", "functionals_floor_db": 0}, "functionals_floor_db"),
+        ({"frontend": "functionals", "functionals_floor_db": "50"}, "functionals_floor_db"),
         ({"head_norm": "group"}, "head_norm"),
         ({"head_activation": "tanh"}, "head_activation"),
         ({"head_input_dropout": 1.0}, "head_input_dropout"),
@@ -194,6 +197,23 @@ def test_matches_the_numpy_reference(speech_like):
         ours, ref = feats[0, 0].double().numpy(), reference_functionals(wave)
         err = np.abs(ours - ref) / (1e-3 + 1e-3 * np.abs(ref))  # the reference's MFCC / log-mel are float32
         assert err.max() < 1, f"{names[int(err.argmax())]}: {ours[err.argmax()]} vs {ref[err.argmax()]}"
+
+
+def test_the_power_floor_hides_noise_below_it():
+    """White noise 80 dB under the clip's peak sample moves the features much less under a 40 dB floor than under
+    an 80 dB one (measured: 0.024 vs 0.118 mean relative change): below the floor, noise is not a feature."""
+    clean = voiced_clip(2.0, 200.0, seed=4) - 0.003 * np.random.default_rng(4).standard_normal(32000)  # no noise
+    clean = clean.astype(np.float32)
+    noisy = clean + (np.abs(clean).max() * 1e-4 * np.random.default_rng(5).standard_normal(len(clean))).astype(
+        np.float32
+    )
+    change = {}
+    for floor_db in (40.0, 80.0):
+        model = functionals_model(functionals_floor_db=floor_db).eval()
+        with torch.no_grad():
+            a, b = (model.compute_frontend(torch.from_numpy(w)[None])[0][0, 0].double() for w in (clean, noisy))
+        change[floor_db] = ((a - b).abs() / (a.abs() + b.abs() + 1e-3)).mean().item()
+    assert change[40.0] < 0.5 * change[80.0], change
 
 
 def test_pitch_and_voicing_of_a_tone():
