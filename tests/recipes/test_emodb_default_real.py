@@ -11,8 +11,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 EMODB = ROOT.parent / "shared" / "corpora" / "emodb"
 # Measured 2026-12-04 with this recipe on this split (CPU, seed 42): test UAR 0.814 (test speakers 03 and 13;
-# 40 s on 2 idle cores; 0.816 with the 50 dB power floor of 2026-12-03, 0.788 with 60 epochs). The floor leaves room for numerical noise across machines and
-# library versions, not for a recipe that stopped learning (chance: 0.143).
+# 40 s on 2 idle cores; 0.816 with the 50 dB power floor of 2026-12-03, 0.788 with 60 epochs). The floor leaves room
+# for numerical noise across machines and library versions, not for a recipe that stopped learning (chance: 0.143).
 MEASURED_UAR = 0.814
 FLOOR = MEASURED_UAR - 0.05
 
