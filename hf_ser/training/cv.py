@@ -397,7 +397,8 @@ def models_summary(records: list[dict[str, Any]], output_dir: str) -> str:
     if len(counts) == 1:
         return next(iter(counts))
     # the parts every fold shares once, the differing middle with its fold counts: "A → [B: 9 folds | C: 1 fold] → D"
-    parts = [s.split(" → ") for s, _ in counts.most_common()]
+    ranked = counts.most_common()
+    parts = [s.split(" → ") for s, _ in ranked]
     head = 0
     while all(len(p) > head + 1 and p[head] == parts[0][head] for p in parts):
         head += 1
@@ -406,7 +407,7 @@ def models_summary(records: list[dict[str, Any]], output_dir: str) -> str:
         tail += 1
     middle = " | ".join(
         f"{' → '.join(p[head : len(p) - tail])}: {n} fold{'s' if n > 1 else ''}"
-        for p, (_, n) in zip(parts, counts.most_common(), strict=True)
+        for p, (_, n) in zip(parts, ranked, strict=True)
     )
     return " → ".join([*parts[0][:head], f"[{middle}]", *parts[0][len(parts[0]) - tail :]])
 
