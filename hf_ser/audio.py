@@ -236,6 +236,13 @@ def decode_audio_field(value: dict | np.ndarray, sampling_rate: int = DEFAULT_SA
     return load_audio(name, sampling_rate)
 
 
+def recorded_at_gain(waveform: np.ndarray, gain_db: float) -> np.ndarray:
+    """What a take recorded ``gain_db`` louder (or quieter, negative) holds once stored as 16-bit PCM: scaled,
+    clipped at full scale and rounded to the 16-bit grid, so a much quieter take keeps its quantisation noise."""
+    scaled = np.clip(np.asarray(waveform, dtype=np.float64) * 10 ** (gain_db / 20), -1.0, 32767 / 32768)
+    return (np.round(scaled * 32768) / 32768).astype(np.float32)
+
+
 def encode_wav(waveform: np.ndarray, sampling_rate: int) -> bytes:
     """16-bit PCM WAV bytes: what hf-ser stores in a dataset's ``Audio`` column."""
     buffer = io.BytesIO()

@@ -64,6 +64,14 @@ def record_from_cv_results(cv_results: dict[str, Any], name: str, note: str, dat
         "seed": cv_results.get("seed"),
         "command": cv_results["command"],
     }
+    check = cv_results.get("gain_check")
+    if check:
+        record["gain_check"] = {
+            "gain_db": check["gain_db"],
+            "pooled_uar": check["pooled"]["uar"],
+            "lowest_speaker_uar": check["lowest_speaker_uar_at_gain"],
+            "labels_unchanged": check["labels_unchanged"],
+        }
     if cv_results.get("inner_cv"):
         from .training.cv import chosen_counts
 
@@ -89,6 +97,12 @@ def _row(record: dict[str, Any]) -> str:
     setting = "per-speaker z (transductive)" if record["speaker_normalization"] != "none" else "strict"
     if record.get("inner_cv"):
         setting += f"; {record['inner_cv']['num_folds']}-fold inner CV chose {record['inner_cv']['chosen']}"
+    check = record.get("gain_check")
+    if check:
+        setting += (
+            f"; test clips also {check['gain_db']:+g} dB (16-bit): pooled UAR {check['pooled_uar']:.3f}, lowest "
+            f"speaker {check['lowest_speaker_uar']:.3f}, labels unchanged {check['labels_unchanged']:.0%}"
+        )
     run = f"`{record['command']}`" + (f" ({record['note']})" if record["note"] else "")
     cells = [
         run,

@@ -16,6 +16,7 @@ from hf_ser.audio import (
     decode_audio_field,
     encode_wav,
     load_audio,
+    recorded_at_gain,
     resample,
     stream_audio,
 )
@@ -270,3 +271,14 @@ def test_silence_floor_rejects_digital_silence_and_keeps_quiet_speech(tone):
     quiet = tone * 0.006  # a tone at about -55 dBFS, like RAVDESS's quietest takes
     assert -60 < frame_levels(quiet, SR).max() < -50 and silence_detail(quiet, SR) is None
     assert silence_detail(np.full(SR, 0.3, np.float32), SR).startswith("silent")  # a DC offset is not sound
+
+
+def test_recorded_at_gain_is_what_16_bit_pcm_stores():
+    wave = np.array([0.5, -0.5, 0.001, 0.9], dtype=np.float32)
+    quiet = recorded_at_gain(wave, -40.0)  # 0.01x: 0.001 becomes 10 micro-units, under one 16-bit step
+    np.testing.assert_array_equal(quiet * 32768, np.round(wave * 0.01 * 32768))
+    assert quiet[2] == 0.0 and quiet.dtype == np.float32
+    loud = recorded_at_gain(wave, 20.0)  # 10x: full scale clips, as a recorder would
+    assert loud.max() == 32767 / 32768 and loud.min() == -1.0 and loud[2] == np.round(0.01 * 32768) / 32768
+    decoded, _ = sf.read(io.BytesIO(encode_wav(quiet, SR)), dtype="float32")
+    np.testing.assert_array_equal(decoded, quiet)  # already on the 16-bit grid: storing it changes nothing

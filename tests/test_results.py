@@ -114,3 +114,21 @@ def test_a_run_with_inner_cv_names_what_the_inner_cv_chose(repo, tmp_path, capsy
     text = (repo / "recipes" / "emodb" / "README.md").read_text()
     assert "strict; 3-fold inner CV chose weight_decay=0.01 (1 fold); weight_decay=1.0 (1 fold)" in text
     capsys.readouterr()
+
+
+def test_a_run_with_a_gain_check_shows_it(repo, tmp_path, capsys):
+    run = write_cv(tmp_path, "run1", uar=0.8)
+    results = json.loads(run.read_text())
+    results["gain_check"] = {
+        "gain_db": -25.0,
+        "pooled": {"uar": 0.7512},
+        "lowest_speaker_uar_at_gain": 0.5549,
+        "labels_unchanged": 0.912,
+    }
+    run.write_text(json.dumps(results))
+    assert main(["--root", str(repo), "add", str(run), "--name", "default"]) == 0
+    assert main(["--root", str(repo), "tables"]) == 0
+    text = (repo / "recipes" / "emodb" / "README.md").read_text()
+    setting = "strict; test clips also -25 dB (16-bit): pooled UAR 0.751, lowest speaker 0.555, labels unchanged 91%"
+    assert setting in text
+    capsys.readouterr()

@@ -526,6 +526,14 @@ class CVArguments:
             '{"learning_rate": [3e-4, 1e-3], "num_train_epochs": [30, 100]} (a mapping, or a JSON object).'
         },
     )
+    test_gain_db: float | None = field(
+        default=None,
+        metadata={
+            "help": "Recording-level check: each fold's saved model also predicts its test clips recorded this many "
+            "dB louder (negative: quieter, e.g. -25) and stored as 16-bit PCM; per-speaker UAR and labels unchanged "
+            "go to cv_results.json (gain_check). Training is unchanged, so a finished run can add it. null = off."
+        },
+    )
     write_fold_cards: bool = field(default=False, metadata={"help": "Write a model card (README.md) for every fold."})
     overwrite_output_dir: bool = field(
         default=False,
@@ -549,6 +557,13 @@ class CVArguments:
             )
         if self.speaker_normalization != "none" and self.cache_features == "false":
             raise ValueError("speaker_normalization works on cached features: set cache_features auto or true")
+        if self.test_gain_db is not None and not -60.0 <= self.test_gain_db <= 40.0:
+            raise ValueError(f"test_gain_db={self.test_gain_db} is outside [-60, 40] dB")
+        if self.test_gain_db is not None and self.speaker_normalization != "none":
+            raise ValueError(
+                "test_gain_db re-runs each fold's saved model on raw audio, which has no per-speaker statistics: "
+                "use it with speaker_normalization none"
+            )
         if self.num_folds is not None and self.num_folds < 2:
             raise ValueError(f"num_folds={self.num_folds} must be >= 2 (or null for leave-one-speaker-out)")
         if self.num_validation_speakers < 0:

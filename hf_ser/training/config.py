@@ -390,6 +390,7 @@ _NOT_HASHED = {
     "keep_checkpoints",
     "verbose",
     "write_fold_cards",
+    "test_gain_db",  # re-predicts the saved fold models: training is the same
     "disable_tqdm",
     "report_to",
     "run_name",

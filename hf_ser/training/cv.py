@@ -22,6 +22,10 @@ The folds come from :mod:`hf_ser.training.protocol`; each is one :class:`~hf_ser
   checkpoint; a *different* resolved config is refused (``cv_state.json`` keeps its hash) unless
   ``overwrite_output_dir: true``.
 
+``test_gain_db: -25`` also predicts every fold's test clips 25 dB quieter (16-bit), with the fold's saved model
+(:mod:`hf_ser.training.gain_check`): ``cv_results.json`` ``gain_check`` holds per-speaker UAR as recorded and at
+that gain.
+
 Front-end features are cached (:mod:`hf_ser.training.cache`) when that is exact — a frozen encoder,
 or MFCC / log-mel without waveform augmentation or random crops — so each clip goes through the
 front end once for all epochs and folds, and not at all on a second run.
@@ -41,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..evaluation import CONFUSION_PNG
 from ..files import write_json_atomic, write_text_atomic
+from . import gain_check
 from .config import config_hash, hashed_config
 from .protocol import CV, ROW_COLUMN, ProtocolError
 
@@ -198,6 +203,8 @@ def summary_markdown(results: dict[str, Any]) -> str:
             record = f.get("inner_cv") or {}
             best = max((sc["uar"] for sc in record.get("scores", [])), default=float("nan"))
             lines.append(f"| {f['fold']} | {point_name(record.get('chosen', {}))} | {best:.4f} |")
+    if results.get("gain_check"):
+        lines += gain_check.markdown(results["gain_check"])
     lines += ["", "## Pooled recall per class", "", "| class | recall | clips |", "|---|---|---|"]
     for name, r in results["per_class_recall"].items():
         lines.append(f"| {name} | {r:.4f} | {results['support'].get(name, 0)} |")
@@ -268,6 +275,7 @@ def run_cv(args: RunArguments, callbacks: list | None = None) -> dict[str, Any]:
         rec = _fold_done(pred_path, fold, chash)
         if rec is not None:
             logger.info("fold %d (%s) already done: UAR %.4f", i, ", ".join(fold.test_speakers), rec["metrics"]["uar"])
+            _add_gain_check(rec, args, protocol, fold_dir, pred_path)
             records.append(rec)
             bar.update(1)
             continue
@@ -324,6 +332,7 @@ def run_cv(args: RunArguments, callbacks: list | None = None) -> dict[str, Any]:
         write_json_atomic(pred_path, rec)
         if inner_record is not None:
             forget_inner_runs(fold_dir)
+        _add_gain_check(rec, args, protocol, fold_dir, pred_path)
         logger.info(
             "fold %d (%s): UAR %.4f, WA %.4f",
             i,
@@ -341,6 +350,8 @@ def run_cv(args: RunArguments, callbacks: list | None = None) -> dict[str, Any]:
             f"the folds predicted {len(rows)} clips ({len(set(rows))} distinct) of {protocol.num_test_rows()}"
         )
     results = aggregate(records, protocol.labels)
+    gain_db = args.protocol.test_gain_db
+    results["gain_check"] = None if gain_db is None else gain_check.summarize(records, protocol.labels, gain_db)
     summary = models_summary(records, output_dir)
     test_corpus = args.protocol.test_corpus
     results.update(
@@ -379,6 +390,27 @@ def run_cv(args: RunArguments, callbacks: list | None = None) -> dict[str, Any]:
         results["speaker_normalization"],
     )
     return results
+
+
+def _add_gain_check(rec: dict[str, Any], args: RunArguments, protocol: Any, fold_dir: str, pred_path: str) -> None:
+    """``--test_gain_db``: the fold's saved model predicts its test clips at that gain (once; kept in
+    predictions.json, so a resumed or repeated run does not predict them again)."""
+    gain_db = args.protocol.test_gain_db
+    if gain_db is None or (rec.get("gain_check") or {}).get("gain_db") == gain_db:
+        return
+    test_split = protocol.fold_dataset(rec["fold"])["test"]
+    if list(test_split[ROW_COLUMN]) != rec["rows"]:
+        raise RuntimeError(f"{pred_path}: its test clips are not the fold's test clips")
+    rec["gain_check"] = gain_check.predict_at_gain(
+        fold_dir,
+        test_split,
+        protocol.labels,
+        gain_db,
+        batch_size=args.training.per_device_eval_batch_size,
+        progress=not args.training.disable_tqdm,
+        description=f"fold {rec['fold'] + 1}/{len(protocol.folds)}",
+    )
+    write_json_atomic(pred_path, rec)
 
 
 def models_summary(records: list[dict[str, Any]], output_dir: str) -> str:
@@ -438,6 +470,11 @@ def summary_table(results: dict[str, Any], output_dir: str) -> str:
         ("fold UAR", f"{m['uar']:.3f} ± {sd['uar']:.3f} (mean ± std over folds)"),
         ("normalisation", results["speaker_normalization"]),
         *([("inner CV chose", chosen_counts(results))] if results.get("inner_cv") else []),
+        *(
+            [(f"test at {results['gain_check']['gain_db']:+g} dB", gain_check.one_line(results["gain_check"]))]
+            if results.get("gain_check")
+            else []
+        ),
         ("wall time", f"{results['wall_time_seconds']:.0f} s"),
         ("saved", f"{output_dir}  ({CV_RESULTS}, {CV_SUMMARY}, {CONFUSION_PNG}, log {CV_LOG})"),
     ]

@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 ROW_COLUMN = "cv_row"
 TRAIN, CV = "train", "cv"
 # Protocol keys that shape only the folds of `hf-ser cv`; `hf-ser train` trains one model.
-_FOLD_KEYS = ("num_folds", "num_validation_speakers", "write_fold_cards", "overwrite_output_dir")
+_FOLD_KEYS = ("num_folds", "num_validation_speakers", "write_fold_cards", "overwrite_output_dir", "test_gain_db")
 
 
 class ProtocolError(ValueError):

@@ -17,6 +17,7 @@ import torch
 import yaml
 from ser_testutils import ID2LABEL, LABEL2ID
 
+from hf_ser.audio import recorded_at_gain
 from hf_ser.labels import CORPUS_LABEL_MAPS
 from hf_ser.modeling import SERConfig, SERForAudioClassification, feature_extractor_for
 from hf_ser.modeling.modeling import LEVEL_TARGET_DBFS, normalize_level
@@ -134,7 +135,7 @@ needs_emodb = pytest.mark.skipif(not EMODB.is_dir(), reason=f"real EMO-DB copy n
 
 def quiet_take(wave: np.ndarray, db: float = -25.0) -> np.ndarray:
     """What a take recorded `db` quieter holds once stored as 16-bit PCM."""
-    return (np.round(wave * 10 ** (db / 20) * 32768) / 32768).astype(np.float32)
+    return recorded_at_gain(wave, db)
 
 
 def frontend_output(model, fe, wave: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:

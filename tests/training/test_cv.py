@@ -117,6 +117,45 @@ def test_changed_config_is_refused_unless_overwrite(loso_run: Path, tmp_path: Pa
     assert load(out)["pooled"] == load(loso_run)["pooled"]
 
 
+def test_gain_check_added_to_a_finished_run(loso_run: Path, tmp_path: Path, capsys):
+    """--test_gain_db re-predicts each fold's test clips with its saved model, without retraining: at 0 dB the
+    16-bit clips are unchanged, so every label must come out as the strict run's (raw audio through the saved
+    model = cached features through the head); at -25 dB the per-speaker UARs are recomputed from the labels."""
+    out = tmp_path / "out"
+    shutil.copytree(loso_run, out)
+    shutil.copy(loso_run.parent / "tiny.yaml", tmp_path / "tiny.yaml")
+    weights = {p: p.stat().st_mtime_ns for p in out.glob("fold_*/model.safetensors")}
+    assert len(weights) == NUM_SPEAKERS
+    assert cv.main(tiny_argv(tmp_path, test_gain_db=0)) == 0
+    assert {p: p.stat().st_mtime_ns for p in weights} == weights  # no fold retrained
+    check = load(out)["gain_check"]
+    assert check["labels_unchanged"] == 1.0 and check["pooled"]["uar"] == pytest.approx(load(loso_run)["pooled"]["uar"])
+
+    assert cv.main(tiny_argv(tmp_path, test_gain_db=-25)) == 0
+    assert "test at -25 dB" in capsys.readouterr().out
+    r, preds = load(out), fold_predictions(out)
+    check = r["gain_check"]
+    assert check["gain_db"] == -25 and check["chance_uar"] == 0.25 and check["clipped_clips"] == 0
+    assert [s["speaker"] for s in check["speakers"]] == [f["test_speakers"][0] for f in r["folds"]]
+    for p, speaker in zip(preds, check["speakers"], strict=True):
+        assert p["y_pred"] == fold_predictions(loso_run)[p["fold"]]["y_pred"]  # the strict results stay
+        quiet = p["gain_check"]["y_pred"]
+        assert speaker["uar_at_gain"] == pytest.approx(recall_score(p["y_true"], quiet, average="macro"))
+        assert speaker["labels_unchanged"] == pytest.approx(np.mean(np.equal(quiet, p["y_pred"])))
+    assert check["lowest_speaker_uar_at_gain"] == min(s["uar_at_gain"] for s in check["speakers"])
+    assert "recorded -25 dB" in (out / cv.CV_SUMMARY).read_text()
+    stamps = {p: p.stat().st_mtime_ns for p in out.glob(f"fold_*/{cv.PREDICTIONS}")}
+    assert cv.main(tiny_argv(tmp_path, test_gain_db=-25)) == 0
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps  # predicted once per gain
+
+
+def test_gain_check_keys_are_checked(tmp_path: Path, capsys):
+    assert cv.main(tiny_argv(tmp_path, test_gain_db=-80)) == 2
+    assert "test_gain_db=-80.0 is outside" in capsys.readouterr().err
+    assert cv.main(tiny_argv(tmp_path, test_gain_db=-25, speaker_normalization="speaker_z")) == 2
+    assert "speaker_normalization none" in capsys.readouterr().err
+
+
 def test_k_speaker_folds_with_speaker_normalization(tmp_path: Path):
     assert cv.main(tiny_argv(tmp_path, num_folds=2, speaker_normalization="speaker_z")) == 0
     r = load(tmp_path / "out")
