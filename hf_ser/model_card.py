@@ -323,9 +323,11 @@ def model_summary(config: Any) -> str:
         head = "linear"
     elif head in ("lstm", "cnn_lstm", "parallel", "mlp"):
         head += f", hidden {config.head_hidden_size} × {config.head_num_layers}"
+    members = getattr(config, "head_ensemble_size", 1)
+    copies = f" × {members} copies (mean log-probability)" if members > 1 else ""
     pooled = config.frontend == "functionals" or config.encoder_pooling == "mean"
     pooling = "" if pooled else f" → {config.pooling} pooling"
-    return f"{front} → {head} head{pooling} → {config.num_labels} classes"
+    return f"{front} → {head} head{copies}{pooling} → {config.num_labels} classes"
 
 
 def framework_versions() -> dict[str, str]:

@@ -98,6 +98,10 @@ FIELD_HELP = {
     "head": "Classifier head: mlp, cnn, lstm, cnn_lstm or parallel.",
     "head_hidden_size": "Hidden size of the head.",
     "head_num_layers": "Number of head layers (mlp / lstm).",
+    "head_ensemble_size": (
+        "Train this many copies of the head side by side (own initialisation and dropout, the same batches) and "
+        "predict with their mean log-probability; with layer_combination ensemble, this many per layer. 1 = one head."
+    ),
     "head_channels": "Channels of each convolution block (cnn heads), e.g. 64 128.",
     "head_kernel_sizes": "Kernel size of each convolution block (cnn heads), e.g. 5 3.",
     "head_pool_size": "Max-pooling over time after each convolution block (1 = none).",
@@ -224,6 +228,7 @@ class SERConfig(PretrainedConfig):
         head: str = "mlp",
         head_hidden_size: int = 128,
         head_num_layers: int = 1,
+        head_ensemble_size: int = 1,
         head_channels: list[int] | None = None,
         head_kernel_sizes: list[int] | None = None,
         head_pool_size: int = 1,
@@ -276,6 +281,7 @@ class SERConfig(PretrainedConfig):
         self.head = head
         self.head_hidden_size = head_hidden_size
         self.head_num_layers = head_num_layers
+        self.head_ensemble_size = head_ensemble_size
         self.head_channels = _int_list(head_channels if head_channels is not None else [64, 64], "head_channels")
         self.head_kernel_sizes = _int_list(
             head_kernel_sizes if head_kernel_sizes is not None else [5], "head_kernel_sizes"
@@ -322,7 +328,15 @@ class SERConfig(PretrainedConfig):
             raise ValueError(f"whisper_pad_seconds must be in (0, 30], got {self.whisper_pad_seconds!r}")
         choice("head_norm", HEAD_NORMS)
         choice("head_activation", HEAD_ACTIVATIONS)
-        for field in ("sampling_rate", "n_mfcc", "n_mels", "win_length_ms", "hop_length_ms", "head_hidden_size"):
+        for field in (
+            "sampling_rate",
+            "n_mfcc",
+            "n_mels",
+            "win_length_ms",
+            "hop_length_ms",
+            "head_hidden_size",
+            "head_ensemble_size",
+        ):
             positive(field)
         for field in ("freq_mask_param", "time_mask_param", "num_freq_masks", "num_time_masks", "head_num_layers"):
             positive(field, allow_zero=True)

@@ -208,8 +208,11 @@ class SERForAudioClassification(SERPreTrainedModel):
             self.register_buffer("feature_statistics_count", torch.zeros(()))
         self._warned_unset_statistics = False
         self.spec_augment = SpecAugment(config) if config.spec_augment else None
+        members = getattr(config, "head_ensemble_size", 1)
         if config.frontend == "encoder" and config.layer_combination == "ensemble":
-            self.head = LayerEnsembleHead(config, head_dim, n_layers)
+            self.head = LayerEnsembleHead(config, head_dim, n_layers * members)
+        elif members > 1:
+            self.head = LayerEnsembleHead(config, head_dim, members)
         else:
             self.head = SERHead(config, head_dim)
         self._class_weights: torch.Tensor | None = None
@@ -490,6 +493,11 @@ class SERForAudioClassification(SERPreTrainedModel):
                 raise ValueError(f"got {features.shape[1]} layers of features but layer_combination is 'none'")
         if self.training and self.spec_augment is not None:
             features = self.spec_augment(features, frame_mask)
+        members = getattr(self.config, "head_ensemble_size", 1)
+        if members > 1 and features.dim() == 4:  # each layer's features to its `members` head copies
+            features = features.repeat_interleave(members, dim=1)
+        elif members > 1:  # [B, T, D] -> [B, members, T, D]: the same features to every head copy
+            features = features[:, None].expand(-1, members, -1, -1)
         logits = self.head(features, frame_mask)
         loss = None
         if labels is not None:

@@ -47,6 +47,7 @@ def test_defaults_and_feature_dim():
         ({"encoder_layers": [1, 2], "frontend": "encoder", "encoder_name_or_path": "x"}, "encoder_layers"),
         ({"class_weights": [1.0], "num_labels": 3}, "class_weights"),
         ({"sampling_rate": 0}, "sampling_rate"),
+        ({"head_ensemble_size": 0}, "head_ensemble_size"),
     ],
 )
 def test_validation_names_the_field(kwargs, field):

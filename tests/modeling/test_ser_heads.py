@@ -109,3 +109,30 @@ def test_pipeline_on_a_wav_path(fe, clips, tmp_path):
     assert [p["label"] for p in from_path] == [p["label"] for p in from_array]
     assert set(p["label"] for p in from_path) == set(LABELS)
     np.testing.assert_allclose([p["score"] for p in from_path], [p["score"] for p in from_array], atol=1e-3)
+
+
+@pytest.mark.parametrize("head", ["mlp", "cnn"])
+def test_head_copies_train_apart_and_predict_their_mean_log_probability(head, fe, clips, tmp_path):
+    """`head_ensemble_size: 3`: three differently initialised copies of the head, each trained on the labels; the
+    prediction is their mean log-probability; padding-invariant, saved and reloaded like one head."""
+    model = make_model(frontend="mfcc", head=head, head_ensemble_size=3, **SMALL_HEAD)
+    one = make_model(frontend="mfcc", head=head, **SMALL_HEAD)
+    copies = model.head.heads
+    assert len(copies) == 3
+    assert sum(p.numel() for p in model.head.parameters()) == 3 * sum(p.numel() for p in one.head.parameters())
+    assert not torch.equal(copies[0].classifier.weight, copies[1].classifier.weight)
+    batch = fe(list(clips), sampling_rate=16000, return_tensors="pt")
+    out = model(**batch, labels=torch.tensor([0, 1]))
+    assert out.layer_logits.shape == (2, 3, len(LABELS))  # each copy has its own loss term
+    train_step(model, fe, clips)
+    assert padding_gap(model, fe, *clips) < 1e-4
+    model.eval()
+    with torch.no_grad():
+        feats, mask = model.compute_frontend(**batch)
+        each = torch.stack([copy(feats, mask) for copy in copies], 1)
+        logits = model(**batch).logits
+    torch.testing.assert_close(logits, torch.log_softmax(each, -1).mean(1))
+    model.save_pretrained(tmp_path / "m")
+    loaded = AutoModelForAudioClassification.from_pretrained(tmp_path / "m").eval()
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(**batch).logits, logits)
